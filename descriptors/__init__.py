@@ -1,0 +1,1 @@
+"""Physics-inspired primary features (featurizers) for materials."""
