@@ -1,0 +1,1 @@
+"""Benchmarks of sisso-lite (run with ``make bench``)."""
