@@ -8,6 +8,8 @@ from descriptors.bonding import (
     StructureBonding,
 )
 from descriptors.composition import ElementStatistics, MagpieProperties, PerovskiteSiteFeatures
+from descriptors.wannier import WannierHamiltonian, WannierHoppingFeatures, spin_partner
+from descriptors.wannier_io import read_centres_xyz, read_hr_dat, read_win, write_hr_dat
 
 __all__ = [
     "ChemEnvFeatures",
@@ -18,5 +20,12 @@ __all__ = [
     "PerovskiteSiteFeatures",
     "StructureBonding",
     "UnitFeaturizer",
+    "WannierHamiltonian",
+    "WannierHoppingFeatures",
     "featurize_with_units",
+    "read_centres_xyz",
+    "read_hr_dat",
+    "read_win",
+    "spin_partner",
+    "write_hr_dat",
 ]
