@@ -1,0 +1,227 @@
+"""Model files: JSON round trip of fitted estimators (sisso_lite.io.model_json)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sisso_lite.datasets import load_octet_binaries
+from sisso_lite.estimators import SissoRegressor
+from sisso_lite.io import (
+    ModelFileError,
+    check_prediction_input,
+    load_model,
+    predict_checked,
+    save_model,
+    training_data_hash,
+)
+from sisso_lite.io.model_json import FORMAT_VERSION, model_from_dict, model_to_dict
+
+SMALL = dict(n_dim=2, max_complexity=2, operators=("+", "-", "*", "/", "^2", "exp"), n_sis=10,
+             n_models=5)
+
+
+@pytest.fixture(scope="module")
+def octet():
+    X, y, _, units = load_octet_binaries()
+    return X, y, units
+
+
+@pytest.fixture(scope="module")
+def fitted(octet):
+    X, y, units = octet
+    return SissoRegressor(units=units, **SMALL).fit(X, y)
+
+
+def _new_data(X: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return X * rng.uniform(0.9, 1.1, size=X.shape)
+
+
+def _roundtrip(model, tmp_path, **kw):
+    path = save_model(model, tmp_path / "model.json", **kw)
+    return load_model(path), path
+
+
+def test_roundtrip_octet_bit_identical(fitted, octet, tmp_path):
+    X, y, units = octet
+    loaded, path = _roundtrip(fitted, tmp_path, training_data=(X, y))
+    X_new = _new_data(X)
+    assert np.array_equal(fitted.predict(X_new), loaded.predict(X_new))
+    for dim in (1, 2):
+        assert np.array_equal(fitted.predict(X_new, dim=dim), loaded.predict(X_new, dim=dim))
+    assert loaded.descriptors_ == fitted.descriptors_
+    assert np.array_equal(loaded.coef_, fitted.coef_)
+    assert loaded.intercept_ == fitted.intercept_
+    assert loaded.get_params() == fitted.get_params()
+    pd.testing.assert_frame_equal(loaded.models_, fitted.models_)
+    data = json.loads(path.read_text())
+    assert data["format_version"] == FORMAT_VERSION and data["estimator"] == "SissoRegressor"
+    assert data["training_data_sha256"] == training_data_hash(X, y)
+    assert data["units"]["r_p_A"] == "Angstrom" and data["units"]["IP_A"] == "eV"
+    assert data["descriptors"] == fitted.descriptors_
+    assert "package_version" in data and data["feature_names"] == list(X.columns)
+
+
+def test_roundtrip_octet20_arrays_and_no_intercept(tmp_path):
+    X, y, _, units = load_octet_binaries(n_features=20)
+    model = SissoRegressor(units=[units[c] for c in X.columns], fit_intercept=False,
+                           **{**SMALL, "max_complexity": 1}).fit(X.to_numpy(), y.to_numpy())
+    loaded, _ = _roundtrip(model, tmp_path)
+    X_new = _new_data(X, 1).to_numpy()
+    assert np.array_equal(model.predict(X_new), loaded.predict(X_new))
+
+
+def test_roundtrip_multitask(octet, tmp_path):
+    X, y, units = octet
+    tasks = np.where(np.arange(len(y)) < 29, "t1", "t2")
+    model = SissoRegressor(units=units, **{**SMALL, "max_complexity": 1}).fit(X, y, tasks=tasks)
+    loaded, _ = _roundtrip(model, tmp_path, training_data=(X, y, tasks))
+    X_new = _new_data(X, 2)
+    new_tasks = tasks[::-1]
+    assert np.array_equal(model.predict(X_new, tasks=new_tasks),
+                          loaded.predict(X_new, tasks=new_tasks))
+    assert np.array_equal(model.coef_, loaded.coef_)
+
+
+def test_roundtrip_emery_perovskites(tmp_path):
+    emery = pytest.importorskip("sisso_lite.datasets.emery")
+    X, y, _, units = emery.load_emery_perovskites()
+    X, y = X.iloc[:400], y.iloc[:400]
+    model = SissoRegressor(n_dim=2, max_complexity=1, operators=("+", "-", "*", "/"), n_sis=5,
+                           n_models=3, units=units).fit(X, y)
+    loaded, _ = _roundtrip(model, tmp_path, training_data=(X, y))
+    X_new = _new_data(X, 3)
+    assert np.array_equal(model.predict(X_new), loaded.predict(X_new))
+
+
+def test_roundtrip_bartel_perovskites_classifier(tmp_path):
+    bartel = pytest.importorskip("sisso_lite.datasets.bartel")
+    from sisso_lite.classifier import SissoClassifier
+
+    data, units = bartel.load_bartel_perovskites()
+    cols = ["rA", "rB", "rX", "nA", "nB", "nX"]
+    X, y = data[cols], data["label"].to_numpy()
+    model = SissoClassifier(n_dim=1, max_complexity=1, operators=("+", "-", "*", "/"),
+                            n_sis=5, units=[units.get(c) for c in cols]).fit(X, y)
+    loaded, _ = _roundtrip(model, tmp_path, training_data=(X, y))
+    X_new = _new_data(X, 5)
+    assert np.array_equal(model.predict(X_new), loaded.predict(X_new))
+    assert np.array_equal(model.predict_proba(X_new), loaded.predict_proba(X_new))
+    assert np.array_equal(model.decision_function(X_new), loaded.decision_function(X_new))
+
+
+def test_roundtrip_classifier(octet, tmp_path):
+    classifier = pytest.importorskip("sisso_lite.classifier")
+    X, y, units = octet
+    labels = np.where(y.to_numpy() < 0, "RS", "ZB")
+    model = classifier.SissoClassifier(n_dim=2, max_complexity=1, n_sis=10,
+                                       operators=("+", "-", "*", "/"), units=units).fit(X, labels)
+    loaded, path = _roundtrip(model, tmp_path, training_data=(X, labels))
+    X_new = _new_data(X, 4)
+    assert np.array_equal(np.asarray(model.predict(X_new)), np.asarray(loaded.predict(X_new)))
+    assert json.loads(path.read_text())["estimator"] == "SissoClassifier"
+
+
+# ----------------------------------------------------------------------------- checks
+def test_missing_needed_feature_is_clear_error(fitted, octet):
+    X, _, _ = octet
+    needed = fitted.result_.best().primary_features
+    with pytest.raises(ValueError, match=f"lack the primary feature.*{needed[0]}"):
+        predict_checked(fitted, X.drop(columns=[needed[0]]))
+
+
+def test_unneeded_feature_may_be_missing(fitted, octet):
+    X, _, _ = octet
+    needed = set(fitted.result_.best().primary_features)
+    unused = [c for c in X.columns if c not in needed]
+    pred = predict_checked(fitted, X.drop(columns=unused))
+    assert np.array_equal(pred, fitted.predict(X))
+
+
+def test_different_units_is_clear_error(fitted, octet):
+    X, _, _ = octet
+    needed = fitted.result_.best().primary_features
+    name = next(n for n in needed if n.startswith("r_"))
+    with pytest.raises(ValueError, match=f"'{name}' is in units nm.*trained with Angstrom"):
+        check_prediction_input(fitted, X, units={name: "nm"})
+    X2 = X.copy()
+    X2.attrs["units"] = {name: "nm"}
+    with pytest.raises(ValueError, match="trained with Angstrom"):
+        predict_checked(fitted, X2)
+    check_prediction_input(fitted, X, units={name: "Angstrom"})  # same unit: fine
+
+
+def test_newer_format_version_is_refused(fitted, tmp_path):
+    data = model_to_dict(fitted)
+    data["format_version"] = FORMAT_VERSION + 1
+    path = tmp_path / "future.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelFileError, match="newer.*upgrade sisso-lite"):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "not a JSON model file"),
+        ('{"a": 1}', "not a sisso-lite model file"),
+        ('{"format": "sisso-lite-model", "format_version": 1, "estimator": "os.system"}',
+         "unknown estimator"),
+    ],
+)
+def test_bad_model_files(tmp_path, content, message):
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(ModelFileError, match=message):
+        load_model(path)
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(ModelFileError, match="file not found"):
+        load_model(tmp_path / "nope.json")
+
+
+def test_no_code_is_executed_from_a_tampered_file(fitted):
+    data = model_to_dict(fitted)
+    data["fitted"]["result_"] = {"__dataclass__": "os:system", "fields": {"command": "echo"}}
+    with pytest.raises(ModelFileError, match="not allowed"):
+        model_from_dict(data)
+    data = model_to_dict(fitted)
+    data["fitted"]["coef_"] = {"__ndarray__": [1], "dtype": "|O8", "shape": [1]}
+    with pytest.raises(ModelFileError, match="not allowed"):
+        model_from_dict(data)
+
+
+def test_unfitted_model_cannot_be_saved(tmp_path):
+    with pytest.raises(ModelFileError, match="not fitted"):
+        save_model(SissoRegressor(), tmp_path / "m.json")
+
+
+def test_wrong_expected_class(fitted, tmp_path):
+    path = save_model(fitted, tmp_path / "m.json")
+
+    class Other:
+        pass
+
+    with pytest.raises(ModelFileError, match="not a Other"):
+        load_model(path, expected_class=Other)
+    assert isinstance(load_model(path, expected_class=SissoRegressor), SissoRegressor)
+
+
+def test_training_data_hash_depends_on_data(octet):
+    X, y, _ = octet
+    h = training_data_hash(X, y)
+    assert h == training_data_hash(X.copy(), y.to_numpy())
+    assert h != training_data_hash(X, y + 1e-12)
+    assert h != training_data_hash(X.rename(columns={"IP_A": "ip_a"}), y)
+    assert len(h) == 64
+
+
+def test_file_is_plain_json_without_nan(fitted, tmp_path):
+    path = save_model(fitted, tmp_path / "m.json")
+    text = path.read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard constant {c}"))
