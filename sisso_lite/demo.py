@@ -52,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
 
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    data = load_octet_binaries()
-    X, y, units = data.X, data.y, data.units
+    X, y, _materials, units = load_octet_binaries()
     model = SissoRegressor(
         n_dim=args.n_dim,
         max_complexity=args.max_complexity,
