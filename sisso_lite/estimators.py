@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import time
 from contextlib import contextmanager
 
 import numba
@@ -19,6 +20,7 @@ from sisso_lite._validation import (
     dataframe_to_array,
     default_feature_names,
 )
+from sisso_lite.io.model_json import JsonModelMixin, training_data_hash
 
 __all__ = ["SissoRegressor"]
 
@@ -39,7 +41,7 @@ def _numba_threads(n_jobs: int | None):
         numba.set_num_threads(old)
 
 
-class SissoRegressor(RegressorMixin, BaseEstimator):
+class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
     """SISSO symbolic regression (sure independence screening + sparsifying operator).
 
     Builds a space of analytic features from the primary features (unit-consistent when
@@ -91,6 +93,10 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
         here, as in scikit-learn).
     n_features_in_ : int
     result_ : SissoResult
+    timings_ : dict
+        Wall seconds of the phases of the last ``fit``: ``"build"`` (feature construction),
+        ``"sis"`` and ``"l0"`` (dicts dimension -> seconds), plus ``"n_features_scored"``
+        and ``"n_l0_models"`` per dimension (see :func:`~sisso_lite.solvers.driver.run_sisso`).
     """
 
     def __init__(self, n_dim=2, max_complexity=3, operators=None, n_sis=100, units=None,
@@ -179,13 +185,16 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
         unit_list = check_units(self.units, names, parse_unit)
         space = self._make_space()
         with _numba_threads(self.n_jobs):
+            t_build = time.perf_counter()
             space.build(X_arr, names, unit_list)
+            t_build = time.perf_counter() - t_build
             result = run_sisso(
                 space, y_arr, n_dim=self.n_dim, n_sis=self.n_sis, n_models=self.n_models,
                 metric=str(self.metric).lower(), fit_intercept=self.fit_intercept,
                 tasks=tasks_arr, verbose=self.verbose,
             )
         self.result_ = result
+        self.timings_ = {"build": t_build, **getattr(result, "timings", {})}
         self.feature_space_size_ = list(space.n_features_per_rung_)
         self.models_ = result.model_table()
         best = result.best()
@@ -198,6 +207,7 @@ class SissoRegressor(RegressorMixin, BaseEstimator):
             self.intercept_ = best.intercept.copy()
         self.n_dim_fitted_ = result.n_dim
         self._primary_names = list(names)
+        self.training_data_sha256_ = training_data_hash(X_arr, y_arr, tasks_arr)
         return self
 
     def _primary_array(self, X, needed):

@@ -469,3 +469,16 @@ def predict_checked(model, X, tasks=None, units: dict | None = None, dim: int | 
     if dim is not None:
         kwargs["dim"] = dim
     return model.predict(X, **kwargs)
+
+
+class JsonModelMixin:
+    """``to_json`` / ``from_json`` for the sisso-lite estimators (plain JSON, never pickle)."""
+
+    def to_json(self, path: str | Path, training_data: tuple | None = None) -> Path:
+        """Save the fitted model as JSON; see :func:`save_model`."""
+        return save_model(self, path, training_data=training_data)
+
+    @classmethod
+    def from_json(cls, path: str | Path):
+        """Load a model saved by :meth:`to_json`; see :func:`load_model`."""
+        return load_model(path, expected_class=cls)
