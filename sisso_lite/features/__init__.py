@@ -1,0 +1,20 @@
+"""SISSO feature space: primary features with units, operators, expression programs.
+
+See ``docs/feature_space.md`` for the rules and ``docs/architecture.md`` for the contract.
+"""
+
+from .expression import Expression
+from .operators import ALL_OPERATORS
+from .space import FeatureSpace, ScreenedFeature, n_rungs_for_complexity
+from .units import DIMENSIONLESS, Unit, parse_unit
+
+__all__ = [
+    "ALL_OPERATORS",
+    "DIMENSIONLESS",
+    "Expression",
+    "FeatureSpace",
+    "ScreenedFeature",
+    "Unit",
+    "n_rungs_for_complexity",
+    "parse_unit",
+]

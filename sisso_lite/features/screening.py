@@ -1,0 +1,244 @@
+"""SIS over a built feature space: stored rungs scored in blocks, last rung on the fly.
+
+Selection rules (Fortran SISSO v3.5 ``FC.f90``: ``update_select``, ``dup_scheck('selected')``,
+``sure_indep_screening``):
+
+* a candidate must be valid and within the ``[min_abs_value, max_abs_value]`` bounds, and its
+  key must not be in ``exclude``;
+* two candidates are equivalent when their scores differ by <= 1e-8 and their values are
+  (anti)correlated with |r| >= ``corr_threshold`` (Fortran: 1 - 1e-8; default mode: 0.99);
+  only the simpler one survives (lower complexity, shorter string, then alphabetical);
+* features are taken best score first; among scores within 1e-8 of the best the simpler wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numba
+import numpy as np
+
+from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
+from .generate import MAX_PER_PAIR, MODE_VALUES, compute_nodes, generate_rung, status_of_rows
+from .kernels import SELECTABLE
+from .operators import operator_mask
+
+if TYPE_CHECKING:
+    from .space import FeatureSpace, ScreenedFeature
+
+SCORE_TOL = 1e-8
+_VALUES_CHUNK_BYTES = 16 * 2**20
+
+
+def _keep_size(n_sis: int, n_exclude: int) -> int:
+    """Candidates kept before duplicate removal (Fortran keeps 2 n_sis after removal)."""
+    return 8 * n_sis + n_exclude + 64
+
+
+def screen_space(
+    space: FeatureSpace,
+    scorer: Any,
+    n_sis: int,
+    exclude: Iterable[str] | None,
+    rows: Sequence[int] | np.ndarray | None,
+    allowed_primary: Sequence[bool] | np.ndarray | None,
+) -> list[ScreenedFeature]:
+    """Implementation of :meth:`FeatureSpace.screen`."""
+    from .space import ScreenedFeature
+
+    if n_sis < 1:
+        raise ValueError("n_sis must be >= 1")
+    excluded = set(exclude or ())
+    if rows is None:
+        values = space._values
+    else:
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        if rows.size < 2 or rows.min() < 0 or rows.max() >= space.n_samples_:
+            raise ValueError(f"rows must index the {space.n_samples_} build samples")
+        values = np.ascontiguousarray(space._values[:, rows])
+    n_rows = values.shape[1]
+    if getattr(scorer, "n_samples", None) not in (None, n_rows):
+        raise ValueError(f"scorer expects {scorer.n_samples} samples but {n_rows} rows screened")
+    allowed = _allowed_features(space, allowed_primary)
+    keep = _keep_size(n_sis, len(excluded))
+
+    # ---- stored rungs: score in blocks
+    status = space._status if rows is None else status_of_rows(
+        values, space._fortran, space._lower, space._upper
+    )
+    stored = np.flatnonzero((status == SELECTABLE) & allowed)
+    stored_scores = np.concatenate(
+        [scorer.score_block(values[block]) for block in _blocks(stored, n_rows)]
+        or [np.empty(0)]
+    )
+    cands: list[tuple[float, int, int, int]] = []  # (score, code, a, b); code -1 = stored a
+    top = np.argsort(-np.nan_to_num(stored_scores, nan=-1.0), kind="stable")[:keep]
+    for k in top:
+        if not np.isnan(stored_scores[k]):
+            cands.append((float(stored_scores[k]), -1, int(stored[k]), -1))
+
+    # ---- last rung: generated, scored and discarded
+    if space.n_rungs_ >= 1:
+        n_valid, last = _screen_last_rung(space, scorer, values, allowed, keep)
+        cands.extend(last)
+        if rows is None and allowed_primary is None and not space._last_rung_counted:
+            space.n_features_per_rung_.append(space.n_stored_ + n_valid)
+            space._last_rung_counted = True
+
+    chosen = _select(space, cands, values, n_sis, excluded)
+    result = []
+    for score, code, a, b, vals in chosen:
+        expr = space.expression_of(a) if code < 0 else space.candidate_expression(code, a, b)
+        result.append(ScreenedFeature(expr, vals, score))
+    return result
+
+
+def _allowed_features(space: FeatureSpace, allowed_primary: Any) -> np.ndarray:
+    if allowed_primary is None:
+        return np.ones(space.n_stored_, dtype=np.bool_)
+    mask = np.asarray(allowed_primary, dtype=bool).ravel()
+    if mask.size != len(space.primary_names_):
+        raise ValueError(
+            f"allowed_primary has {mask.size} entries for {len(space.primary_names_)} features"
+        )
+    return ~np.any(space._uses & ~mask[None, :], axis=1)
+
+
+def _blocks(indices: np.ndarray, n_rows: int) -> list[np.ndarray]:
+    size = max(1, _VALUES_CHUNK_BYTES // (8 * max(n_rows, 1)))
+    return [indices[k : k + size] for k in range(0, len(indices), size)]
+
+
+def _screen_last_rung(
+    space: FeatureSpace, scorer: Any, values: np.ndarray, allowed: np.ndarray, keep: int
+) -> tuple[int, list[tuple[float, int, int, int]]]:
+    inputs = space._rung_inputs(values)
+    rung = space.n_rungs_
+    opmask = np.array(operator_mask(space.operator_sets_[rung - 1]), dtype=np.bool_)
+    n_total = space.n_stored_
+    start = inputs["tier_start"]
+    n_rows = values.shape[1]
+    fast = scorer.fast_path() if hasattr(scorer, "fast_path") else None
+    if fast is not None:
+        y_unit, task_index, n_tasks, weights = fast
+        max_budget = max(space.max_complexity - 1, 0)
+        older = partner_lists(space._complexity, allowed, 0, start, max_budget)
+        tier = partner_lists(space._complexity, allowed, start, n_total, max_budget)
+        n_chunks = 8 * numba.get_num_threads() if n_total - start > 1000 else 1
+        bounds = chunk_bounds(space._complexity, space.max_complexity, older[1], start,
+                              n_total, n_chunks)  # fmt: skip
+        n_valid, n_top, score, code, a, b = screen_last_rung_chunks(
+            bounds, opmask, space._op, space._a, space._b, space._complexity,
+            space.max_complexity, inputs["right_first"], inputs["unit_id"], inputs["nonzero"],
+            inputs["positive"], inputs["dimensionless"], allowed, values, space._fortran,
+            space._lower, space._upper, *older, *tier, y_unit, task_index, n_tasks, weights,
+            keep,
+        )  # fmt: skip
+        filled = np.arange(score.shape[1])[None, :] < n_top[:, None]
+        score, code, a, b = score[filled], code[filled], a[filled], b[filled]
+        order = np.argsort(-score, kind="stable")[:keep]
+        found = [(float(score[k]), int(code[k]), int(a[k]), int(b[k])) for k in order]
+        return int(n_valid.sum()), found
+    # generic path: blocks of candidate values scored by scorer.score_block
+    cap = max(4 * MAX_PER_PAIR, _VALUES_CHUNK_BYTES // (8 * n_rows))
+    code, a, b = (np.empty(cap, np.int64) for _ in range(3))
+    block = np.empty((cap, n_rows))
+    best: list[tuple[float, int, int, int]] = []
+    threshold = -np.inf
+    n_valid_total = 0
+    i_pos, j_pos = start, -1
+    while i_pos < n_total:
+        n_out, n_valid, i_pos, j_pos = generate_rung(
+            MODE_VALUES, i_pos, j_pos, n_total, start, True, opmask, space._op, space._a,
+            space._b, space._complexity, space.max_complexity, inputs["suffix_min"],
+            inputs["right_first"], inputs["unit_id"], inputs["nonzero"], inputs["positive"],
+            inputs["dimensionless"], allowed, values, space._fortran, space._lower,
+            space._upper, space._tag[:n_rows], code, a, b, np.empty(cap, np.int8),
+            np.empty(cap), block,
+        )  # fmt: skip
+        n_valid_total += n_valid
+        if n_out == 0:
+            continue
+        scores = np.asarray(scorer.score_block(block[:n_out]), dtype=np.float64)
+        good = np.flatnonzero(scores >= threshold)
+        best.extend((float(scores[k]), int(code[k]), int(a[k]), int(b[k])) for k in good)
+        if len(best) > 2 * keep:
+            best.sort(key=lambda c: -c[0])
+            best = best[:keep]
+            threshold = best[-1][0]
+    best.sort(key=lambda c: -c[0])
+    return n_valid_total, best[:keep]
+
+
+def _simpler_key(space: FeatureSpace, code: int, a: int, b: int, name: str) -> tuple:
+    if code < 0:
+        comp = int(space._complexity[a])
+    else:
+        comp = 1 + int(space._complexity[a]) + (int(space._complexity[b]) if b >= 0 else 0)
+    return (comp, len(name), name)
+
+
+def _select(
+    space: FeatureSpace,
+    cands: list[tuple[float, int, int, int]],
+    values: np.ndarray,
+    n_sis: int,
+    excluded: set[str],
+) -> list[tuple[float, int, int, int, np.ndarray]]:
+    """Exclusion, duplicate removal and tie-aware ordering of the candidates."""
+    corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
+    cands = sorted(cands, key=lambda c: -c[0])
+    names = [space._names[a] if code < 0 else space.candidate_name(code, a, b)
+             for _, code, a, b in cands]  # fmt: skip
+    cands = [c for c, name in zip(cands, names, strict=True) if name not in excluded]
+    names = [name for name in names if name not in excluded]
+    if not cands:
+        return []
+    code = np.array([c[1] for c in cands], dtype=np.int64)
+    arg_a = np.array([c[2] for c in cands], dtype=np.int64)
+    arg_b = np.array([c[3] for c in cands], dtype=np.int64)
+    vals = np.empty((len(cands), values.shape[1]))
+    stored = code < 0
+    vals[stored] = values[arg_a[stored]]
+    vals[~stored] = compute_nodes(code[~stored], arg_a[~stored], arg_b[~stored], values,
+                                  space._fortran)  # fmt: skip
+    centred = vals - vals.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(centred, axis=1)
+    unit = np.divide(centred, norms[:, None], out=np.zeros_like(centred), where=norms[:, None] > 0)
+    # duplicates: scores within 1e-8 and |corr| >= threshold -> keep the simpler
+    kept: list[int] = []  # candidate indices
+    low = 0  # first kept position whose score is within the tolerance of the current one
+    for k, (score, c, a, b) in enumerate(cands):
+        while low < len(kept) and cands[kept[low]][0] - score > SCORE_TOL:
+            low += 1
+        if low < len(kept):
+            window = np.array(kept[low:])
+            corr = np.abs(unit[window] @ unit[k])
+            hits = np.flatnonzero(corr >= corr_threshold)
+            if hits.size:
+                other = low + int(hits[-1])
+                mine = _simpler_key(space, c, a, b, names[k])
+                if mine < _key_of(space, cands, names, kept[other]):
+                    kept[other] = k
+                continue
+        kept.append(k)
+    # ordering: best score first; among scores within 1e-8 of the best, the simpler
+    keys = {k: _key_of(space, cands, names, k) for k in kept}
+    remaining = kept
+    chosen = []
+    while remaining and len(chosen) < n_sis:
+        top = cands[remaining[0]][0]
+        end = 1
+        while end < len(remaining) and top - cands[remaining[end]][0] <= SCORE_TOL:
+            end += 1
+        pick = min(range(end), key=lambda p: keys[remaining[p]])
+        k = remaining.pop(pick)
+        score, c, a, b = cands[k]
+        chosen.append((score, c, a, b, vals[k].copy()))
+    return chosen
+
+
+def _key_of(space: FeatureSpace, cands: list, names: list[str], k: int) -> tuple:
+    _, c, a, b = cands[k]
+    return _simpler_key(space, c, a, b, names[k])

@@ -1,0 +1,461 @@
+"""`FeatureSpace`: build the stored rungs of a SISSO feature space and screen the last rung."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .expression import Expression, format_node
+from .generate import (
+    MODE_RECORD,
+    compute_nodes,
+    compute_nodes_into,
+    domain_flags,
+    generate_rung,
+    status_of_rows,
+)
+from .kernels import SELECTABLE
+from .operators import (
+    ALL_OPERATORS,
+    CODE,
+    MUL,
+    N_CODES,
+    VAR,
+    normalize_operator_sets,
+    operator_mask,
+)
+from .operators import power_of as _power_of
+from .screening import screen_space
+from .units import Unit, parse_unit
+
+__all__ = ["FeatureSpace", "ScreenedFeature", "n_rungs_for_complexity"]
+
+_FORBIDDEN_NAME_CHARS = set("+-*/^()| \t\n")
+_RECORD_CHUNK = 500_000
+DUPLICATE_TOL = 1e-8  # Fortran dup_scheck on the fingerprint sum(tag * f)
+
+
+@dataclass(frozen=True)
+class ScreenedFeature:
+    """One SIS-selected feature: its expression, values on the screened rows, and score."""
+
+    expression: Expression
+    values: np.ndarray
+    score: float
+
+
+def n_rungs_for_complexity(max_complexity: int) -> int:
+    """Rungs needed for ``max_complexity`` operators (SISSO v3.1+: 0->0, 1->1, 2-3->2, 4-7->3)."""
+    if max_complexity < 0:
+        raise ValueError("max_complexity must be >= 0")
+    return math.ceil(math.log2(max_complexity + 1)) if max_complexity > 0 else 0
+
+
+class FeatureSpace:
+    """SISSO feature space (Ouyang et al., Phys. Rev. Mater. 2, 083802 (2018)).
+
+    Parameters
+    ----------
+    operators : sequence of str, or sequence of sequences (one per rung)
+        SISSO operators ``+ - * / exp exp- ^-1 ^2 ^3 ^6 sqrt cbrt log |-| scd sin cos``.
+    max_complexity : int
+        Maximal number of operators in a feature (SISSO ``fcomplexity``); the number of
+        rungs is ``ceil(log2(max_complexity + 1))``.
+    max_abs_value, min_abs_value : float
+        SISSO ``fmax_max`` / ``fmax_min``: a feature whose max |value| lies outside
+        ``[min_abs_value, max_abs_value]`` is kept for further combination but never selected.
+    fortran_compatible : bool
+        Mimic Fortran SISSO v3.5 exactly: exp/exp-/log/scd/sin/cos also of dimensional
+        features, ``cbrt`` of negative numbers is NaN, and NaN entries are ignored by the
+        validity checks as gfortran's ``maxval``/``minval`` do. Default False: those unary
+        operators only act on dimensionless features, ``cbrt`` is the real cube root and any
+        non-finite value invalidates a feature.
+    """
+
+    def __init__(
+        self,
+        operators: Sequence[Any] = ALL_OPERATORS,
+        max_complexity: int = 3,
+        max_abs_value: float = 1e5,
+        min_abs_value: float = 1e-3,
+        fortran_compatible: bool = False,
+    ) -> None:
+        self.operators = operators
+        self.max_complexity = max_complexity
+        self.max_abs_value = max_abs_value
+        self.min_abs_value = min_abs_value
+        self.fortran_compatible = fortran_compatible
+
+    # ================================================================= build
+    def build(
+        self,
+        X: Any,
+        names: Sequence[str] | None = None,
+        units: Sequence[str | Unit | None] | Mapping[str, str | Unit | None] | None = None,
+    ) -> FeatureSpace:
+        """Validate the primary features and construct all rungs but the last.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame (n_samples, n_primary)
+            Primary feature values (float, finite).
+        names : sequence of str, optional
+            Column names (taken from a DataFrame if omitted).
+        units : sequence of str | Unit | None, or mapping name -> unit, optional
+            Unit of each column (None = dimensionless).
+        """
+        values, names = _validate_primary(X, names)
+        n_primary = len(names)
+        if units is None:
+            units = [None] * n_primary
+        elif isinstance(units, Mapping):
+            units = [units.get(name) for name in names]
+        if len(units) != n_primary:
+            raise ValueError(f"{len(units)} units given for {n_primary} primary features")
+        parsed = []
+        for name, unit in zip(names, units, strict=True):
+            try:
+                parsed.append(parse_unit(unit))
+            except ValueError as exc:
+                raise ValueError(f"primary feature {name!r}: {exc}") from None
+        self.max_complexity = int(self.max_complexity)
+        self.n_rungs_ = n_rungs_for_complexity(self.max_complexity)
+        self.operator_sets_ = normalize_operator_sets(self.operators, max(self.n_rungs_, 1))
+        self.primary_names_ = tuple(names)
+        self.primary_units_ = tuple(parsed)
+        self.unit_bases_ = tuple(sorted({b for u in parsed for b in u.exponents}))
+        self._fortran = bool(self.fortran_compatible)
+        self._lower = float(self.min_abs_value)
+        self._upper = float(self.max_abs_value)
+        n_samples = values.shape[0]
+        self.n_samples_ = n_samples
+        self._tag = 1.0 + 0.001 * np.arange(1, n_samples + 1, dtype=np.float64)
+
+        self._values = np.ascontiguousarray(values.T)
+        self._op = np.zeros(n_primary, dtype=np.int64)
+        self._a = np.arange(n_primary, dtype=np.int64)
+        self._b = np.full(n_primary, -1, dtype=np.int64)
+        self._complexity = np.zeros(n_primary, dtype=np.int64)
+        self._unit_vec = np.array(
+            [u.vector(self.unit_bases_) for u in parsed], dtype=np.float64
+        ).reshape(n_primary, len(self.unit_bases_))
+        self._uses = np.eye(n_primary, dtype=np.bool_)
+        self._names: list[str] = list(names)
+        self._static_inputs = None
+        self._tier_starts = [0]
+        self.n_features_per_rung_ = [n_primary]
+        for rung in range(1, self.n_rungs_):
+            self._build_rung(rung)
+        self._status = status_of_rows(self._values, self._fortran, self._lower, self._upper)
+        self._status[:n_primary] = np.where(
+            self._status[:n_primary] == SELECTABLE, SELECTABLE, 0
+        )
+        self._last_rung_counted = self.n_rungs_ == 0
+        return self
+
+    def _rung_inputs(self, values: np.ndarray) -> dict[str, Any]:
+        """Per-feature arrays the enumeration kernels read (domain flags on ``values``' rows).
+
+        The row-independent part is cached until the next rung is added.
+        """
+        n_total = len(self._names)
+        cached = getattr(self, "_static_inputs", None)
+        if cached is None or len(cached["unit_id"]) != n_total:
+            _, unit_id = np.unique(np.round(self._unit_vec, 6), axis=0, return_inverse=True)
+            right_first = np.zeros(n_total, dtype=np.bool_)
+            for k in np.flatnonzero(self._op == MUL):
+                name, right = self._names[k], self._names[self._b[k]]
+                right_first[k] = name.find(right) == len(name) - 1 - len(right)
+            comp = self._complexity
+            cached = {
+                "unit_id": unit_id.ravel().astype(np.int64),
+                "right_first": right_first,
+                "tier_start": self._tier_starts[-1],
+                "suffix_min": np.minimum.accumulate(comp[::-1])[::-1].copy(),
+                "dimensionless": np.all(np.abs(self._unit_vec) < 1e-8, axis=1),
+            }
+            self._static_inputs = cached
+        nonzero, positive = domain_flags(values, self._fortran)
+        return {**cached, "nonzero": nonzero, "positive": positive}
+
+    def _build_rung(self, rung: int) -> None:
+        inputs = self._rung_inputs(self._values)
+        opmask = np.array(operator_mask(self.operator_sets_[rung - 1]), dtype=np.bool_)
+        n_total = len(self._names)
+        allowed = np.ones(n_total, dtype=np.bool_)
+        codes, arg_a, arg_b, fids, statuses = [], [], [], [], []
+        i_pos, j_pos = inputs["tier_start"], -1
+        cap = _RECORD_CHUNK
+        out = _empty_record_buffers(cap, self.n_samples_)
+        while i_pos < n_total:
+            n_out, _, i_pos, j_pos = generate_rung(
+                MODE_RECORD, i_pos, j_pos, n_total, inputs["tier_start"], False, opmask,
+                self._op, self._a, self._b, self._complexity, self.max_complexity,
+                inputs["suffix_min"], inputs["right_first"], inputs["unit_id"],
+                inputs["nonzero"], inputs["positive"], inputs["dimensionless"], allowed,
+                self._values, self._fortran, self._lower, self._upper, self._tag, *out,
+            )  # fmt: skip
+            codes.append(out[0][:n_out].copy())
+            arg_a.append(out[1][:n_out].copy())
+            arg_b.append(out[2][:n_out].copy())
+            statuses.append(out[3][:n_out].copy())
+            fids.append(out[4][:n_out].copy())
+        code = np.concatenate(codes)
+        a = np.concatenate(arg_a)
+        b = np.concatenate(arg_b)
+        fid = np.concatenate(fids)
+        names = [
+            format_node(int(c), self._names[x], self._names[y] if y >= 0 else None)
+            for c, x, y in zip(code.tolist(), a.tolist(), b.tolist(), strict=True)
+        ]
+        comp = 1 + self._complexity[a] + np.where(b >= 0, self._complexity[np.maximum(b, 0)], 0)
+        same_values = None if self._fortran else self._same_values_check(code, a, b)
+        keep = _unique_by_fingerprint(fid, comp, names, same_values, self._fortran)
+        code, a, b, comp = code[keep], a[keep], b[keep], comp[keep]
+        names = [names[k] for k in keep]
+        grown = np.empty((n_total + len(code), self.n_samples_))
+        grown[:n_total] = self._values
+        self._values = grown  # no second copy of the stored rungs
+        compute_nodes_into(code, a, b, grown, self._fortran, grown, n_total)
+        unit_new = _unit_vectors(code, self._unit_vec[a], self._unit_vec[np.maximum(b, 0)])
+        uses_new = self._uses[a] | np.where((b >= 0)[:, None], self._uses[np.maximum(b, 0)], False)
+        self._tier_starts.append(n_total)
+        self._op = np.concatenate([self._op, code])
+        self._a = np.concatenate([self._a, a])
+        self._b = np.concatenate([self._b, b])
+        self._complexity = np.concatenate([self._complexity, comp])
+        self._unit_vec = np.vstack([self._unit_vec, unit_new])
+        self._uses = np.vstack([self._uses, uses_new])
+        self._names.extend(names)
+        self.n_features_per_rung_.append(len(self._names))
+
+    def _same_values_check(self, code: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
+        """Callable ``(g, r) -> bool``: candidates g and r really have the same values."""
+
+        def same(g: int, r: int) -> bool:
+            vals = compute_nodes(code[[g, r]], a[[g, r]], b[[g, r]], self._values, False)
+            return bool(np.allclose(vals[0], vals[1], rtol=1e-9, atol=1e-12))
+
+        return same
+
+    # ============================================================ expressions
+    def expression_of(self, index: int) -> Expression:
+        """The :class:`Expression` of stored feature ``index``."""
+        return self._expression_from_nodes(*self._collect(int(index)))
+
+    def _collect(self, index: int) -> tuple[list[tuple[int, int, int]], list[int]]:
+        nodes: list[tuple[int, int, int]] = []
+        primaries: list[int] = []
+        memo: dict[int, int] = {}
+
+        def visit(k: int) -> int:
+            if k in memo:
+                return memo[k]
+            if self._op[k] == VAR:
+                col = int(self._a[k])
+                if col not in primaries:
+                    primaries.append(col)
+                nodes.append((VAR, primaries.index(col), -1))
+            else:
+                x = visit(int(self._a[k]))
+                y = visit(int(self._b[k])) if self._b[k] >= 0 else -1
+                nodes.append((int(self._op[k]), x, y))
+            memo[k] = len(nodes) - 1
+            return memo[k]
+
+        visit(index)
+        return nodes, primaries
+
+    def _expression_from_nodes(
+        self, nodes: list[tuple[int, int, int]], primaries: list[int]
+    ) -> Expression:
+        return Expression(
+            nodes,
+            [self.primary_names_[c] for c in primaries],
+            [self.primary_units_[c] for c in primaries],
+            primaries,
+            real_cbrt=not self._fortran,
+        )
+
+    def candidate_expression(self, code: int, a: int, b: int) -> Expression:
+        """Expression of a last-rung candidate ``a OP b`` over stored features."""
+        nodes_a, prim_a = self._collect(a)
+        if b < 0:
+            return self._expression_from_nodes(nodes_a + [(code, len(nodes_a) - 1, -1)], prim_a)
+        nodes_b, prim_b = self._collect(b)
+        primaries = list(prim_a)
+        remap = {}
+        for k, col in enumerate(prim_b):
+            if col not in primaries:
+                primaries.append(col)
+            remap[k] = primaries.index(col)
+        offset = len(nodes_a)
+        shifted = [
+            (c, remap[x], -1) if c == VAR else (c, x + offset, y + offset if y >= 0 else -1)
+            for c, x, y in nodes_b
+        ]
+        nodes = nodes_a + shifted + [(code, offset - 1, offset + len(nodes_b) - 1)]
+        return self._expression_from_nodes(nodes, primaries)
+
+    def candidate_name(self, code: int, a: int, b: int) -> str:
+        """Fortran string of a last-rung candidate (cheaper than building the expression)."""
+        return format_node(code, self._names[a], self._names[b] if b >= 0 else None)
+
+    # ================================================================ screen
+    def screen(
+        self,
+        scorer: Any,
+        n_sis: int,
+        exclude: Iterable[str] | None = None,
+        rows: Sequence[int] | np.ndarray | None = None,
+        allowed_primary: Sequence[bool] | np.ndarray | None = None,
+    ) -> list[ScreenedFeature]:
+        """Sure independence screening of the whole space (stored rungs + last rung).
+
+        Parameters
+        ----------
+        scorer : sisso_lite.solvers.sis.Scorer
+            Built on the screened rows (``score_block`` receives ``(m, len(rows))``).
+        n_sis : int
+            Number of features to return (best first).
+        exclude : set of str
+            ``Expression.key`` of features that may not be selected (earlier dimensions).
+        rows : int array, optional
+            Rows of the build data to screen on (repeats allowed, e.g. a bootstrap sample).
+        allowed_primary : bool array (n_primary,), optional
+            Features using a disallowed primary feature are skipped.
+        """
+        self._check_built()
+        return screen_space(self, scorer, int(n_sis), exclude, rows, allowed_primary)
+
+    def evaluate(self, expressions: Sequence[Expression], X: Any) -> np.ndarray:
+        """Columns ``(n_samples, len(expressions))`` of the expressions on new data."""
+        if not expressions:
+            return np.empty((np.asarray(X).shape[0], 0))
+        return np.column_stack([expr.evaluate(X) for expr in expressions])
+
+    def _check_built(self) -> None:
+        if not hasattr(self, "_values"):
+            raise RuntimeError("call FeatureSpace.build(X, names, units) first")
+
+    @property
+    def n_stored_(self) -> int:
+        """Number of stored features (all rungs but the last)."""
+        self._check_built()
+        return len(self._names)
+
+    def stored_names(self) -> list[str]:
+        """Fortran strings of the stored features (primary features first)."""
+        self._check_built()
+        return list(self._names)
+
+
+# ====================================================================== helpers
+def _empty_record_buffers(cap: int, n_samples: int) -> tuple[np.ndarray, ...]:
+    return (
+        np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
+        np.empty(cap, np.int8), np.empty(cap, np.float64), np.empty((1, n_samples)),
+    )  # fmt: skip
+
+
+def _unit_vectors(code: np.ndarray, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
+    """Unit exponent vectors of new nodes from those of their operands (rows)."""
+    power = np.array([_power_of(c) for c in range(N_CODES)])
+    power[[CODE["+"], CODE["-"], CODE["|-|"], CODE["*"], CODE["/"]]] = 1.0
+    out = ua * power[code][:, None]
+    out[code == CODE["*"]] += ub[code == CODE["*"]]
+    out[code == CODE["/"]] -= ub[code == CODE["/"]]
+    return out
+
+
+def _unique_by_fingerprint(
+    fid: np.ndarray,
+    comp: np.ndarray,
+    names: list[str],
+    same_values: Any = None,
+    fortran: bool = False,
+) -> np.ndarray:
+    """Indices (in generation order) kept after removing duplicates of the same rung.
+
+    As Fortran ``dup_scheck``: features are visited in generation order; a feature whose
+    fingerprint ``sum(tag * f)`` lies within 1e-8 of a kept representative is a duplicate,
+    and the simpler of the two stays representative (Fortran: shorter name, then
+    alphabetical; default: lower complexity first; ``same_values`` additionally confirms
+    the values agree, so accidental fingerprint collisions do not drop features),
+    carrying *its* fingerprint. The relation is not transitive: a chain of fingerprints
+    spaced by just under 1e-8 can leave several representatives (as in Fortran).
+    """
+    order = np.argsort(fid, kind="stable")
+    sorted_fid = fid[order]
+    finite = ~np.isnan(sorted_fid)
+    linked = finite[:-1] & finite[1:] & (np.diff(sorted_fid) <= DUPLICATE_TOL)
+    keep_mask = np.ones(len(fid), dtype=bool)
+
+    def simpler_key(k: int) -> tuple:
+        if fortran:
+            return (len(names[k]), names[k])
+        return (int(comp[k]), len(names[k]), names[k])
+
+    # groups of consecutive fingerprints linked by gaps <= tol (singletons need no work)
+    starts = np.flatnonzero(linked & ~np.r_[False, linked[:-1]])
+    for first in starts.tolist():
+        last = first + 1
+        while last < len(linked) and linked[last]:
+            last += 1
+        group = order[first : last + 1]
+        keep_mask[group] = False
+        reps: list[int] = []
+        for g in sorted(group.tolist()):
+            close = [r for r in reps if abs(fid[g] - fid[r]) <= DUPLICATE_TOL]
+            if same_values is not None:
+                close = [r for r in close if same_values(g, r)]
+            if not close:
+                reps.append(g)
+                continue
+            r = min(close, key=lambda r: abs(fid[g] - fid[r]))
+            if simpler_key(g) < simpler_key(r):
+                reps[reps.index(r)] = g
+        keep_mask[reps] = True
+    return np.flatnonzero(keep_mask)
+
+
+def _validate_primary(X: Any, names: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:
+    if hasattr(X, "columns") and hasattr(X, "to_numpy"):
+        if names is None:
+            names = [str(c) for c in X.columns]
+        columns = [X[c] for c in X.columns]
+    else:
+        arr = np.asarray(X, dtype=object)
+        if arr.ndim != 2:
+            raise ValueError(f"X must be 2-D (n_samples, n_primary), got shape {arr.shape}")
+        columns = [arr[:, k] for k in range(arr.shape[1])]
+        if names is None:
+            names = [f"x{k}" for k in range(arr.shape[1])]
+    names = [str(n) for n in names]
+    if len(names) != len(columns):
+        raise ValueError(f"{len(names)} names given for {len(columns)} columns")
+    seen: set[str] = set()
+    for name in names:
+        if not name or set(name) & _FORBIDDEN_NAME_CHARS:
+            raise ValueError(
+                f"feature name {name!r} is empty or contains operator characters "
+                "(+ - * / ^ ( ) | or spaces)"
+            )
+        if name in seen:
+            raise ValueError(f"duplicate feature name {name!r}")
+        seen.add(name)
+    out = np.empty((len(columns[0]) if columns else 0, len(columns)), dtype=np.float64)
+    for k, (name, col) in enumerate(zip(names, columns, strict=True)):
+        try:
+            out[:, k] = np.asarray(col, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"column {name!r} is not numeric") from None
+        if not np.all(np.isfinite(out[:, k])):
+            raise ValueError(f"column {name!r} contains NaN or infinite values")
+    if out.shape[0] < 2:
+        raise ValueError("at least two samples are needed")
+    return out, names
