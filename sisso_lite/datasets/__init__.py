@@ -1,5 +1,20 @@
-"""Small bundled data sets."""
+"""Bundled real data sets (each with its PROVENANCE.md under ``data/``)."""
 
 from sisso_lite.datasets._octet import OCTET_UNITS, load_octet_binaries
+from sisso_lite.datasets.bartel import load_bartel_perovskites
+from sisso_lite.datasets.emery import (
+    EMERY_TARGETS,
+    EMERY_UNITS,
+    EmeryData,
+    load_emery_perovskites,
+)
 
-__all__ = ["OCTET_UNITS", "load_octet_binaries"]
+__all__ = [
+    "EMERY_TARGETS",
+    "EMERY_UNITS",
+    "OCTET_UNITS",
+    "EmeryData",
+    "load_bartel_perovskites",
+    "load_emery_perovskites",
+    "load_octet_binaries",
+]

@@ -11,6 +11,9 @@ J. Phys. Mater. 2, 024002 (2019).
 
 from __future__ import annotations
 
+import time
+from math import comb
+
 import numpy as np
 
 from sisso_lite.models import SissoModel, SissoResult
@@ -105,6 +108,11 @@ def run_sisso(
     Returns
     -------
     SissoResult
+        With an extra attribute ``timings`` (dict): wall seconds per dimension
+        ``{"sis": {d: s}, "l0": {d: s}}`` (``time.perf_counter``), ``"n_features_scored"``
+        ``{d: n}`` (size of the screened space, ``n_features_per_rung[-1]``) and
+        ``"n_l0_models"`` ``{d: C(len(union), d)}``. Feature construction
+        (``space.build``) happens before this function and is not included.
     """
     y_all = np.asarray(y, dtype=np.float64).ravel()
     rows_arr = None if rows is None else np.asarray(rows, dtype=np.int64).ravel()
@@ -137,6 +145,8 @@ def run_sisso(
     scores: dict[int, np.ndarray] = {}
     best = None
     best_vals = None
+    timings: dict[str, dict[int, float | int]] = {
+        "sis": {}, "l0": {}, "n_features_scored": {}, "n_l0_models": {}}
     dims = range(1, int(n_dim) + 1)
     if verbose:
         from tqdm.auto import tqdm
@@ -145,7 +155,11 @@ def run_sisso(
     for d in dims:
         residual = _residual(y_fit, best, best_vals, task_index, fit_intercept)
         scorer = _make_scorer(residual, task_index)
+        t0 = time.perf_counter()
         new = space.screen(scorer, n_sis=int(n_sis), exclude=exclude, **screen_kw)
+        timings["sis"][d] = time.perf_counter() - t0
+        sizes = getattr(space, "n_features_per_rung_", None)
+        timings["n_features_scored"][d] = int(sizes[-1]) if sizes else 0
         selected[d] = [f.expression for f in new]
         scores[d] = np.array([f.score for f in new], dtype=np.float64)
         for f in new:
@@ -158,10 +172,13 @@ def run_sisso(
         if F.shape[0] != y_fit.shape[0]:
             raise RuntimeError(
                 f"screened feature values have {F.shape[0]} rows, expected {y_fit.shape[0]}")
+        t0 = time.perf_counter()
         found = l0_search(
             F, y_fit, d, n_models=int(n_models), fit_intercept=fit_intercept, metric=metric,
             tasks=task_index, task_weighting=task_weighting,
         )
+        timings["l0"][d] = time.perf_counter() - t0
+        timings["n_l0_models"][d] = comb(F.shape[1], d)
         if not found:
             break
         models[d] = [
@@ -182,7 +199,7 @@ def run_sisso(
             dims.set_postfix(rmse=f"{best.rmse:.4g}")
     if not models:
         raise ValueError("SISSO found no model: the feature space is empty or degenerate")
-    return SissoResult(
+    result = SissoResult(
         models=models,
         feature_names=list(space.primary_names_),
         fit_intercept=fit_intercept,
@@ -192,3 +209,5 @@ def run_sisso(
         selected_scores=scores,
         metric=metric,
     )
+    result.timings = timings
+    return result
