@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from sisso_lite.features import FeatureSpace, n_rungs_for_complexity
-from sisso_lite.solvers.sis import PearsonScorer, Scorer
+from sisso_lite.solvers.sis import MultiTaskPearsonScorer, PearsonScorer, Scorer
 
 
 def make(n: int = 30, seed: int = 0, **columns_range) -> pd.DataFrame:
@@ -191,12 +191,12 @@ def test_other_bad_input():
 
 
 class NoFastPath(Scorer):
-    """Generic-path scorer: same numbers as PearsonScorer, no fused kernel."""
+    """Generic-path scorer: same numbers as the wrapped scorer, no fused kernel."""
 
     kind = "test"
 
-    def __init__(self, residual):
-        self.inner = PearsonScorer(residual)
+    def __init__(self, residual, inner=None):
+        self.inner = inner or PearsonScorer(residual)
         self.n_samples = self.inner.n_samples
 
     def score_block(self, values):
@@ -219,6 +219,24 @@ def test_fused_and_generic_paths_agree(small_space):
     np.testing.assert_allclose([f.score for f in fused], [f.score for f in generic], rtol=1e-12)
     for f in fused:
         np.testing.assert_allclose(f.expression.evaluate(X), f.values, rtol=1e-12)
+
+
+def test_multitask_fused_and_generic_paths_agree(small_space):
+    X, space = small_space
+    task = np.arange(40) % 3
+    y = (X["a"] * X["d"]).to_numpy() * (1 + task)
+    scorer = MultiTaskPearsonScorer(y, task)
+    fused = space.screen(scorer, 30)
+    generic = space.screen(NoFastPath(None, scorer), 30)
+    assert [str(f.expression) for f in fused] == [str(f.expression) for f in generic]
+    np.testing.assert_allclose([f.score for f in fused], [f.score for f in generic], rtol=1e-12)
+
+
+def test_small_space_returns_everything():
+    X = make(a=(1, 2), b=(2, 4))
+    space = FeatureSpace(["+"], max_complexity=1).build(X, ["a", "b"], ["eV", "eV"])
+    got = screened(space, np.random.default_rng(8).normal(size=30), n_sis=50)
+    assert sorted(got) == ["(a+b)", "a", "b"]
 
 
 def test_rows_subset_equals_space_built_on_the_subset(small_space):

@@ -110,3 +110,17 @@ def test_multitask_dimension1():
     selected = space.screen(MultiTaskPearsonScorer(residual, task), ref["nsis"])
     assert space.n_features_per_rung_ == [14, 536, 473_048]
     assert_same_list(selected, ref["lists"][0])
+
+
+def test_octet20_classification_space_size():
+    """The classification run (ptype=2, fcomplexity=1): 20 / 928 features."""
+    folder = REF / "octet20_class_r1_d2_nocbrt"
+    X = pd.read_csv(folder / "train.dat", sep=r"\s+", index_col=0)  # no target column
+    units = [None] * 20
+    for group, (lo, hi) in enumerate([(1, 4), (5, 8), (17, 18)]):  # funit in SISSO.in
+        units[lo - 1 : hi] = [f"u{group}"] * (hi - lo + 1)
+    space = FeatureSpace("(+)(-)(|-|)(*)(/)(^-1)(exp)(log)(sin)(cos)(^2)(^3)(^6)(sqrt)(exp-)",
+                         max_complexity=1, min_abs_value=1e-5, max_abs_value=1e8,
+                         fortran_compatible=True).build(X, list(X.columns), units)  # fmt: skip
+    space.screen(PearsonScorer(np.arange(82.0) % 2), 20)
+    assert space.n_features_per_rung_ == [20, 928]

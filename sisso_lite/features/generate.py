@@ -39,25 +39,20 @@ from .operators import (
     MUL,
     SCD,
     SIN,
-    SIXTH,
     SQ,
     SQRT,
     SUB,
 )
+from .operators import UNARY_ORDER as _UNARY_ORDER
 
 MODE_RECORD, MODE_VALUES = 0, 2
 MAX_PER_PAIR = 12  # upper bound of candidates emitted for one (i, j) or for the unaries of i
-UNARY_ORDER = np.array([EXP, EXPNEG, INV, SCD, SQ, CUBE, SIXTH, SQRT, CBRT, LOG, SIN, COS])
+UNARY_ORDER = np.array(_UNARY_ORDER, dtype=np.int64)  # Fortran's fixed order
 
 
 #: binary candidate bits of :func:`binary_mask`: opcode and whether the operands swap
 BIN_CODE = np.array([ADD, SUB, SUB, ABSDIFF, MUL, DIV, DIV], dtype=np.int64)
 BIN_SWAP = np.array([False, False, True, False, False, False, True])
-
-
-def opcode_bits(mask: np.ndarray) -> int:
-    """Integer with bit ``code`` set for every enabled operator of a boolean opcode mask."""
-    return int(sum(1 << int(code) for code in np.flatnonzero(mask)))
 
 
 @njit(cache=True, inline="always")

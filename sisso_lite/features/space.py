@@ -187,7 +187,7 @@ class FeatureSpace:
         opmask = np.array(operator_mask(self.operator_sets_[rung - 1]), dtype=np.bool_)
         n_total = len(self._names)
         allowed = np.ones(n_total, dtype=np.bool_)
-        codes, arg_a, arg_b, fids, statuses = [], [], [], [], []
+        codes, arg_a, arg_b, fids = [], [], [], []
         i_pos, j_pos = inputs["tier_start"], -1
         cap = _RECORD_CHUNK
         out = _empty_record_buffers(cap, self.n_samples_)
@@ -202,7 +202,6 @@ class FeatureSpace:
             codes.append(out[0][:n_out].copy())
             arg_a.append(out[1][:n_out].copy())
             arg_b.append(out[2][:n_out].copy())
-            statuses.append(out[3][:n_out].copy())
             fids.append(out[4][:n_out].copy())
         code = np.concatenate(codes)
         a = np.concatenate(arg_a)
