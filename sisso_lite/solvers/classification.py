@@ -1,0 +1,524 @@
+"""SIS scorers and exhaustive L0 search for SISSO classification.
+
+Two criteria:
+
+* ``"overlap"`` -- domain overlap (Ouyang et al., Phys. Rev. Mater. 2, 083802 (2018); Fortran
+  SISSO v3.5 ``ptype=2``).  SIS scores a feature by the number of *unclassified* samples that
+  fall inside another class's 1D domain ``[min, max]`` (tolerance ``width``), ties broken by
+  the normalised overlap length (or, when all domains are separated, by the separation).  The
+  L0 minimises the same two numbers with convex hulls in 1, 2 or 3 dimensions.
+* ``"accuracy"`` -- the training accuracy of the best decision stump (SIS) and of a decision
+  stump (1D) or linear SVM (2D, 3D) on the candidate descriptor (L0), in the spirit of
+  Inorg. Chem. 62, 10865 (2023).  ``balanced=True`` uses balanced accuracy.
+
+Both scorers return one higher-is-better float per feature, as required by
+``FeatureSpace.screen``:
+
+* overlap: ``-count - squash(size)`` with :func:`~sisso_lite.solvers.overlap.squash` mapping
+  the lower-is-better size into (0, 1), so the integer count dominates (SISSO's two-level
+  ranking in one number; use :meth:`OverlapScorer.details` for the two numbers);
+* accuracy: the (balanced) accuracy in [0, 1].
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from sisso_lite.solvers.overlap import (
+    overlap_1d_block,
+    overlap_2d,
+    overlap_2d_pairs,
+    overlap_nd,
+    squash,
+)
+
+try:  # the Scorer base class is provided by sisso_lite.solvers.sis (contract)
+    from sisso_lite.solvers.sis import Scorer as _ScorerBase
+except ImportError:  # pragma: no cover - module written concurrently
+    _ScorerBase = object
+
+
+# ------------------------------------------------------------------------ SIS scorers
+
+
+class OverlapScorer(_ScorerBase):
+    """Domain-overlap SIS score of features (higher is better).
+
+    Parameters
+    ----------
+    codes : ndarray of int (n,)
+        Class index of every sample, ``0 .. n_classes - 1``.
+    n_classes : int
+    active : ndarray of bool (n,), optional
+        Samples not yet classified (all by default); only these define the domains.
+    width : float
+        Domain-boundary tolerance (SISSO ``bwidth``).
+    standardize : bool
+        Divide each feature by its standard deviation (over the active samples) before
+        applying ``width`` and measuring separations.  ``False`` is Fortran SISSO.
+    """
+
+    kind = "overlap"
+
+    def __init__(self, codes: NDArray, n_classes: int, active: NDArray | None = None,
+                 width: float = 1e-3, standardize: bool = True) -> None:
+        self.codes = np.ascontiguousarray(codes, dtype=np.int64)
+        self.n_classes = int(n_classes)
+        n = self.codes.shape[0]
+        self.active = np.ones(n, bool) if active is None else np.asarray(active, bool)
+        self.width = float(width)
+        self.standardize = bool(standardize)
+        self.n_samples = n
+
+    def details(self, values: NDArray) -> tuple[NDArray, NDArray]:
+        """Overlap counts (m,) and sizes (m,) of the rows of ``values`` (m, n)."""
+        v = np.ascontiguousarray(np.atleast_2d(values), dtype=np.float64)
+        return overlap_1d_block(v, self.codes, self.n_classes, self.active, self.width,
+                                self.standardize)
+
+    def score_block(self, values: NDArray) -> NDArray:
+        counts, sizes = self.details(values)
+        score = -counts - squash(sizes)
+        return np.where(np.all(np.isfinite(values), axis=1), score, -np.inf)
+
+
+@njit(cache=True)
+def _stump_row(x, codes, n_classes, w, order, L):
+    tot = np.zeros(n_classes)
+    for i in range(x.shape[0]):
+        tot[codes[i]] += w[i]
+    wsum = tot.sum()
+    best = tot.max()
+    thr = -np.inf
+    L[:] = 0.0
+    n = order.shape[0]
+    for t in range(n - 1):
+        i = order[t]
+        L[codes[i]] += w[i]
+        a = x[i]
+        b = x[order[t + 1]]
+        if b > a:
+            ml = 0.0
+            mr = 0.0
+            for c in range(n_classes):
+                ml = max(ml, L[c])
+                mr = max(mr, tot[c] - L[c])
+            if ml + mr > best + 1e-12 * wsum:
+                best = ml + mr
+                thr = 0.5 * (a + b)
+    return best / wsum, thr
+
+
+@njit(cache=True)
+def stump_accuracy_block(values, codes, n_classes, weights):
+    """Best weighted accuracy and threshold of a decision stump on each row of ``values``.
+
+    Each side of the threshold predicts its (weighted) majority class; samples with zero
+    weight are ignored.  Exact: one sort per row, one sweep over the split points.
+    """
+    m, n = values.shape
+    acc = np.empty(m)
+    thr = np.empty(m)
+    L = np.zeros(n_classes)
+    for r in range(m):
+        x = values[r]
+        ok = True
+        for i in range(n):
+            if not np.isfinite(x[i]):
+                ok = False
+                break
+        if not ok:
+            acc[r] = -np.inf
+            thr[r] = np.nan
+            continue
+        order = np.argsort(x)
+        acc[r], thr[r] = _stump_row(x, codes, n_classes, weights, order, L)
+    return acc, thr
+
+
+@njit(cache=True)
+def _stump_fast_row(x, codes, n_classes, w, tot, threshold, n_bins, H, bin_of, start, fill,
+                    buf, L, bmin, bmax):
+    n = x.shape[0]
+    wsum = tot.sum()
+    lo = np.inf
+    hi = -np.inf
+    c = 0.0
+    sq = 0.0
+    na = 0.0
+    for i in range(n):
+        v = x[i]
+        if not np.isfinite(v):
+            return -np.inf, False
+        if w[i] > 0.0:
+            lo = min(lo, v)
+            hi = max(hi, v)
+            c += v
+            sq += v * v
+            na += 1.0
+    best = tot.max()
+    if not hi > lo:
+        return best / wsum, False
+    # bins of equal width in u = d / (|d| + s), d = x - mean, s = std / 2: a monotone map that
+    # compresses heavy tails (stump accuracy only depends on the order of the values)
+    c /= na
+    s = 0.5 * np.sqrt(max(sq / na - c * c, 0.0))
+    if not s > 0.0:
+        s = hi - lo
+    ulo = (lo - c) / (abs(lo - c) + s)
+    uhi = (hi - c) / (abs(hi - c) + s)
+    H[:, :] = 0.0
+    start[:] = 0
+    bmin[:] = np.inf
+    bmax[:] = -np.inf
+    inv = n_bins / (uhi - ulo)
+    for i in range(n):
+        if w[i] > 0.0:
+            d = x[i] - c
+            b = min(max(int((d / (abs(d) + s) - ulo) * inv), 0), n_bins - 1)
+            bin_of[i] = b
+            H[b, codes[i]] += w[i]
+            start[b + 1] += 1
+            bmin[b] = min(bmin[b], x[i])
+            bmax[b] = max(bmax[b], x[i])
+        else:
+            bin_of[i] = -1
+    prev = -np.inf  # guard: bins must be ordered intervals of x (rounding could break it)
+    for b in range(n_bins):
+        if start[b + 1] > 0:
+            if bmin[b] <= prev:
+                return _stump_row(x, codes, n_classes, w, np.argsort(x), L)[0], False
+            prev = bmax[b]
+    # boundaries between bins are achievable thresholds; UB_b bounds thresholds inside bin b
+    L[:] = 0.0
+    ub_max = best
+    for b in range(n_bins):
+        mr_before = 0.0
+        for c in range(n_classes):
+            mr_before = max(mr_before, tot[c] - L[c])
+        for c in range(n_classes):
+            L[c] += H[b, c]
+        ml = 0.0
+        mr = 0.0
+        for c in range(n_classes):
+            ml = max(ml, L[c])
+            mr = max(mr, tot[c] - L[c])
+        best = max(best, ml + mr)
+        ub = ml + mr_before
+        ub_max = max(ub_max, ub)
+    if ub_max < threshold * wsum:
+        return ub_max / wsum, True
+    # exact: sweep inside the impure bins whose bound can beat the best boundary
+    for b in range(n_bins):
+        start[b + 1] += start[b]
+    fill[:] = start[:n_bins]
+    for i in range(n):
+        b = bin_of[i]
+        if b >= 0:
+            buf[fill[b]] = i
+            fill[b] += 1
+    L[:] = 0.0
+    for b in range(n_bins):
+        s0 = start[b]
+        s1 = start[b + 1]
+        npure = 0
+        for c in range(n_classes):
+            if H[b, c] > 0.0:
+                npure += 1
+        if npure > 1:
+            mr_before = 0.0
+            ml_after = 0.0
+            for c in range(n_classes):
+                mr_before = max(mr_before, tot[c] - L[c])
+                ml_after = max(ml_after, L[c] + H[b, c])
+            if ml_after + mr_before > best + 1e-12 * wsum:
+                idx = buf[s0:s1]
+                vals = np.empty(s1 - s0)
+                for t in range(s1 - s0):
+                    vals[t] = x[idx[t]]
+                order = np.argsort(vals)
+                Lb = L.copy()
+                for t in range(s1 - s0 - 1):
+                    i = idx[order[t]]
+                    Lb[codes[i]] += w[i]
+                    if vals[order[t + 1]] > vals[order[t]]:
+                        ml = 0.0
+                        mr = 0.0
+                        for c in range(n_classes):
+                            ml = max(ml, Lb[c])
+                            mr = max(mr, tot[c] - Lb[c])
+                        best = max(best, ml + mr)
+        for c in range(n_classes):
+            L[c] += H[b, c]
+    return best / wsum, False
+
+
+@njit(cache=True)
+def stump_accuracy_pruned(values, codes, n_classes, weights, threshold, n_bins):
+    """Best stump accuracy per row with histogram bounds (exact unless pruned).
+
+    Values are bucketed into ``n_bins`` bins (O(n); equal width after the monotone map
+    ``u = d / (|d| + s)``, ``d = x - mean``, ``s = std / 2``, which tames heavy tails).
+    Thresholds at bin boundaries give a lower bound; a threshold inside bin ``b`` changes
+    only the classification of bin ``b``'s samples, which gives an upper bound.  Rows whose
+    upper bound is below ``threshold`` return that bound and ``pruned=True``; otherwise only the
+    impure bins that can still beat the best boundary are sorted, and the result is exact.
+    """
+    m, n = values.shape
+    acc = np.empty(m)
+    pruned = np.zeros(m, np.bool_)
+    tot = np.zeros(n_classes)
+    for i in range(n):
+        tot[codes[i]] += weights[i]
+    H = np.zeros((n_bins, n_classes))
+    bin_of = np.empty(n, np.int64)
+    start = np.zeros(n_bins + 1, np.int64)
+    fill = np.zeros(n_bins, np.int64)
+    buf = np.empty(n, np.int64)
+    L = np.zeros(n_classes)
+    bmin = np.empty(n_bins)
+    bmax = np.empty(n_bins)
+    for r in range(m):
+        acc[r], pruned[r] = _stump_fast_row(values[r], codes, n_classes, weights, tot,
+                                            threshold, n_bins, H, bin_of, start, fill, buf, L,
+                                            bmin, bmax)
+    return acc, pruned
+
+
+def stump_accuracy_reference(values: NDArray, codes: NDArray, n_classes: int,
+                             weights: NDArray) -> NDArray:
+    """Brute-force NumPy reference of :func:`stump_accuracy_block` (accuracy only)."""
+    values = np.atleast_2d(values)
+    onehot = np.zeros((len(codes), n_classes))
+    onehot[np.arange(len(codes)), codes] = weights
+    out = []
+    for x in values:
+        u = np.unique(x)
+        thrs = np.r_[-np.inf, 0.5 * (u[1:] + u[:-1])]
+        left = (x[None, :] < thrs[:, None]).astype(float) @ onehot
+        right = onehot.sum(0)[None] - left
+        out.append((left.max(1) + right.max(1)).max() / weights.sum())
+    return np.array(out)
+
+
+def sample_weights(codes: NDArray, n_classes: int, active: NDArray, balanced: bool) -> NDArray:
+    """Per-sample weights: 0 for inactive samples, 1 or 1/(n_classes * class count)."""
+    w = np.asarray(active, float).copy()
+    if balanced:
+        for c in range(n_classes):
+            m = (codes == c) & active
+            if m.any():
+                w[m] = 1.0 / m.sum()
+    return w
+
+
+class StumpScorer(_ScorerBase):
+    """SIS score = (balanced) accuracy of the best decision stump on the active samples.
+
+    Parameters
+    ----------
+    codes, n_classes, active
+        As in :class:`OverlapScorer`.
+    balanced : bool
+        Balanced accuracy (class weights ``1 / (n_classes * count)``).
+    n_keep : int, optional
+        Enables exact pruning for large screens: the scorer remembers the ``n_keep`` best
+        exact scores seen so far and, for a feature whose histogram upper bound is below the
+        smallest of them, returns that bound instead of sorting (the feature can then not
+        enter the top ``n_keep``).  Choose ``n_keep`` >= ``n_sis`` + excluded features (+
+        margin for duplicates the screen may drop).  One scorer per screen.
+    n_bins : int
+        Histogram bins of the bound.
+    """
+
+    kind = "accuracy"
+
+    def __init__(self, codes: NDArray, n_classes: int, active: NDArray | None = None,
+                 balanced: bool = False, n_keep: int | None = None, n_bins: int = 64) -> None:
+        self.codes = np.ascontiguousarray(codes, dtype=np.int64)
+        self.n_classes = int(n_classes)
+        n = self.codes.shape[0]
+        self.active = np.ones(n, bool) if active is None else np.asarray(active, bool)
+        self.weights = sample_weights(self.codes, self.n_classes, self.active, balanced)
+        self.n_samples = n
+        # only the active samples matter: score on those columns (cheaper in dimension > 1)
+        self._cols = None if self.active.all() else np.flatnonzero(self.active)
+        self._codes_a = self.codes if self._cols is None else self.codes[self._cols]
+        self._w_a = self.weights if self._cols is None else self.weights[self._cols]
+        self.n_keep = n_keep
+        self.n_bins = int(n_bins)
+        self._top = np.empty(0)
+        self.n_scored = 0
+        self.n_pruned = 0
+
+    @property
+    def threshold(self) -> float:
+        """Smallest of the ``n_keep`` best exact scores so far (-inf until filled)."""
+        if self.n_keep is None or self._top.size < self.n_keep:
+            return -np.inf
+        return float(self._top.min())
+
+    def score_block(self, values: NDArray) -> NDArray:
+        v = np.atleast_2d(values)
+        v = np.ascontiguousarray(v if self._cols is None else v[:, self._cols],
+                                 dtype=np.float64)
+        if self.n_keep is None:
+            return stump_accuracy_pruned(v, self._codes_a, self.n_classes, self._w_a, -1.0,
+                                         self.n_bins)[0]
+        acc, pruned = stump_accuracy_pruned(v, self._codes_a, self.n_classes, self._w_a,
+                                            self.threshold, self.n_bins)
+        self.n_scored += acc.size
+        self.n_pruned += int(pruned.sum())
+        exact = acc[~pruned & np.isfinite(acc)]
+        if exact.size:
+            top = np.concatenate([self._top, exact])
+            if top.size > self.n_keep:
+                top = np.partition(top, top.size - self.n_keep)[top.size - self.n_keep:]
+            self._top = top
+        return acc
+
+
+# ----------------------------------------------------------------------------- L0
+
+
+@dataclass(frozen=True)
+class ClassificationModel:
+    """One L0 candidate: feature columns, overlap ``count``/``size`` or ``accuracy``."""
+
+    columns: tuple[int, ...]
+    count: int
+    size: float
+    accuracy: float = np.nan
+    degenerate: bool = False
+
+
+def _combos(m: int, dim: int) -> NDArray:
+    return np.array(list(itertools.combinations(range(m), dim)), dtype=np.int64).reshape(-1, dim)
+
+
+def _rank(models: list[ClassificationModel], key, n_models: int,
+          what: str) -> list[ClassificationModel]:
+    models.sort(key=key)
+    if not models or models[0].degenerate:
+        raise ValueError(
+            f"every {what} candidate descriptor has a degenerate class domain (collinear/"
+            "coplanar samples or fewer than dim + 1 samples in a class); use a smaller "
+            "n_dim or more samples per class")
+    return models[:n_models]
+
+
+def l0_overlap(features: NDArray, codes: NDArray, n_classes: int, dim: int,
+               n_models: int = 1, width: float = 1e-3, fortran: bool = False,
+               scale: NDArray | None = None) -> list[ClassificationModel]:
+    """Exhaustive L0 over all ``dim``-subsets of the columns of ``features`` (n, m).
+
+    Ranks by (overlap count, size), both lower is better; ties keep the lexicographically
+    first column tuple.  ``scale`` (m,) divides the columns first.  ``dim`` 1 and 2 use
+    Numba kernels, ``dim`` 3 SciPy hulls (sizes only for the candidates that can reach the
+    top ``n_models``).
+    """
+    F = np.asarray(features, dtype=np.float64)
+    if scale is not None:
+        F = F / np.asarray(scale, float)[None, :]
+    n, m = F.shape
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    if dim > m:
+        raise ValueError(f"dimension {dim} exceeds the {m} candidate features")
+    combos = _combos(m, dim)
+    if dim == 1:
+        counts, sizes = overlap_1d_block(np.ascontiguousarray(F.T), codes, n_classes,
+                                         np.ones(n, bool), width, False)
+        degen = np.zeros(m, bool)
+    elif dim == 2:
+        counts, sizes, degen = overlap_2d_pairs(np.ascontiguousarray(F), combos, codes,
+                                                n_classes, width, fortran)
+    elif dim == 3:
+        counts, sizes, degen = _overlap_3d_combos(F, combos, codes, n_classes, width,
+                                                  n_models)
+    else:
+        raise ValueError("overlap L0 is implemented for dim 1, 2 and 3")
+    models = [ClassificationModel(tuple(int(j) for j in combos[r]), int(counts[r]),
+                                  float(sizes[r]), degenerate=bool(degen[r]))
+              for r in range(len(combos))]
+    return _rank(models, lambda mo: (mo.degenerate, mo.count, mo.size), n_models,
+                 f"{dim}D overlap")
+
+
+def _overlap_3d_combos(F, combos, codes, n_classes, width, n_models):
+    counts = np.full(len(combos), F.shape[0], np.int64)
+    sizes = np.full(len(combos), np.inf)
+    degen = np.zeros(len(combos), bool)
+    for r, cols in enumerate(combos):
+        try:
+            counts[r] = overlap_nd(F[:, cols], codes, n_classes, width, with_size=False)[0]
+        except ValueError:
+            degen[r] = True
+    ok = np.flatnonzero(~degen)
+    if ok.size:
+        cut = np.sort(counts[ok])[min(n_models, ok.size) - 1]
+        for r in ok[counts[ok] <= cut]:
+            sizes[r] = overlap_nd(F[:, combos[r]], codes, n_classes, width)[1]
+    return counts, sizes, degen
+
+
+def l0_overlap_reference(features: NDArray, codes: NDArray, n_classes: int, dim: int,
+                         n_models: int = 1, width: float = 1e-3) -> list[ClassificationModel]:
+    """SciPy reference of :func:`l0_overlap` (non-Fortran mode), any ``dim``."""
+    F = np.asarray(features, dtype=np.float64)
+    models = []
+    for cols in itertools.combinations(range(F.shape[1]), dim):
+        try:
+            c, s, _ = overlap_nd(F[:, cols], codes, n_classes, width)
+            models.append(ClassificationModel(cols, c, s))
+        except ValueError:
+            models.append(ClassificationModel(cols, F.shape[0], 0.0, degenerate=True))
+    return _rank(models, lambda mo: (mo.degenerate, mo.count, mo.size), n_models,
+                 f"{dim}D overlap")
+
+
+def overlap_flags(X: NDArray, codes: NDArray, n_classes: int, width: float,
+                  fortran: bool = False) -> tuple[int, float, NDArray]:
+    """(count, size, per-sample "in a foreign domain" flags) of one descriptor (n, d)."""
+    X = np.asarray(X, dtype=np.float64).reshape(len(codes), -1)
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    if X.shape[1] == 2:
+        flags = np.empty(len(codes), bool)
+        c, s, d = overlap_2d(np.ascontiguousarray(X[:, 0]), np.ascontiguousarray(X[:, 1]),
+                             codes, n_classes, width, fortran, flags)
+        if d:
+            overlap_nd(X, codes, n_classes, width)  # raises the descriptive ValueError
+        return int(c), float(s), flags
+    return overlap_nd(X, codes, n_classes, width)
+
+
+def l0_accuracy(features: NDArray, codes: NDArray, n_classes: int, dim: int,
+                n_models: int = 1, balanced: bool = False,
+                C: float = 1.0) -> list[ClassificationModel]:
+    """Exhaustive L0 by training accuracy: decision stump (dim 1, exact) or a linear SVM
+    on the standardised candidate descriptor (dim >= 2)."""
+    from sklearn.svm import LinearSVC
+
+    F = np.asarray(features, dtype=np.float64)
+    n, m = F.shape
+    codes = np.ascontiguousarray(codes, dtype=np.int64)
+    w = sample_weights(codes, n_classes, np.ones(n, bool), balanced)
+    combos = _combos(m, dim)
+    if dim == 1:
+        acc = stump_accuracy_block(np.ascontiguousarray(F.T), codes, n_classes, w)[0]
+    else:
+        Z = (F - F.mean(0)) / np.where(F.std(0) > 0, F.std(0), 1.0)
+        acc = np.empty(len(combos))
+        for r, cols in enumerate(combos):
+            svm = LinearSVC(C=C, class_weight="balanced" if balanced else None, max_iter=2000)
+            svm.fit(Z[:, cols], codes)
+            pred = svm.predict(Z[:, cols])
+            acc[r] = (w * (pred == codes)).sum() / w.sum()
+    models = [ClassificationModel(tuple(int(j) for j in combos[r]), 0, 0.0,
+                                  accuracy=float(acc[r])) for r in range(len(combos))]
+    models.sort(key=lambda mo: -mo.accuracy)
+    return models[:n_models]
