@@ -94,9 +94,10 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
     n_features_in_ : int
     result_ : SissoResult
     timings_ : dict
-        Wall seconds of the phases of the last ``fit``: ``"build"`` (feature construction),
-        ``"sis"`` and ``"l0"`` (dicts dimension -> seconds), plus ``"n_features_scored"``
-        and ``"n_l0_models"`` per dimension (see :func:`~sisso_lite.solvers.driver.run_sisso`).
+        Seconds of the phases of the last ``fit``: ``"build"`` / ``"build_cpu"`` (feature
+        construction, wall / CPU), ``"sis"``, ``"l0"``, ``"sis_cpu"``, ``"l0_cpu"`` (dicts
+        dimension -> seconds), ``"n_features_scored"`` and ``"n_l0_models"`` per dimension
+        (see :func:`~sisso_lite.solvers.driver.run_sisso`).
     """
 
     def __init__(self, n_dim=2, max_complexity=3, operators=None, n_sis=100, units=None,
@@ -185,16 +186,17 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
         unit_list = check_units(self.units, names, parse_unit)
         space = self._make_space()
         with _numba_threads(self.n_jobs):
-            t_build = time.perf_counter()
+            t_build, c_build = time.perf_counter(), time.process_time()
             space.build(X_arr, names, unit_list)
-            t_build = time.perf_counter() - t_build
+            t_build, c_build = time.perf_counter() - t_build, time.process_time() - c_build
             result = run_sisso(
                 space, y_arr, n_dim=self.n_dim, n_sis=self.n_sis, n_models=self.n_models,
                 metric=str(self.metric).lower(), fit_intercept=self.fit_intercept,
                 tasks=tasks_arr, verbose=self.verbose,
             )
         self.result_ = result
-        self.timings_ = {"build": t_build, **getattr(result, "timings", {})}
+        self.timings_ = {"build": t_build, "build_cpu": c_build,
+                         **getattr(result, "timings", {})}
         self.feature_space_size_ = list(space.n_features_per_rung_)
         self.models_ = result.model_table()
         best = result.best()
