@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Mapping, Sequence
 
@@ -11,11 +12,14 @@ import pandas as pd
 __all__ = [
     "check_feature_names",
     "check_finite",
+    "check_integer",
     "check_tasks",
     "check_target",
     "check_units",
     "dataframe_to_array",
     "default_feature_names",
+    "input_feature_names",
+    "task_index_of",
 ]
 
 #: characters that would make a formula ambiguous
@@ -150,3 +154,50 @@ def check_units(units, names: Sequence[str], parse) -> list[str | None]:
             raise ValueError(f"cannot parse unit {unit!r} of feature {name!r}: {exc}") from exc
         clean.append(str(unit))
     return clean
+
+
+def check_integer(name: str, value, low: int) -> int:
+    """``value`` as an int ``>= low`` (bool rejected); ValueError naming ``name`` otherwise."""
+    if (not isinstance(value, numbers.Integral) or isinstance(value, bool)
+            or value < low):
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def input_feature_names(X, feature_names: Sequence | None = None) -> list[str] | None:
+    """Checked primary-feature names: ``feature_names`` if given, else the column names of
+    a DataFrame whose columns are all strings, else None (use ``default_feature_names``).
+
+    DataFrames are also checked for non-numeric, NaN and inf columns
+    (:func:`dataframe_to_array`), so errors name the offending column.
+    """
+    if isinstance(X, pd.DataFrame):
+        _, names = dataframe_to_array(X)
+        if feature_names is None and all(isinstance(c, str) for c in X.columns):
+            return check_feature_names(names)
+    if feature_names is not None:
+        return check_feature_names(feature_names)
+    return None
+
+
+def task_index_of(tasks, labels: np.ndarray | None, n_samples: int) -> np.ndarray | None:
+    """Map prediction-time task labels onto the indices of the fitted ``labels``.
+
+    ``labels`` is None for a model fitted without tasks.  Raises a ValueError if tasks are
+    missing for a multi-task model, given for a single-task model, or unknown.
+    """
+    if labels is None:
+        if tasks is not None:
+            raise ValueError("the model was fitted without tasks; do not pass tasks")
+        return None
+    if tasks is None:
+        raise ValueError(f"the model was fitted with tasks {list(labels)}; pass tasks= "
+                         "(one task label per sample)")
+    arr = check_tasks(tasks, n_samples)
+    lookup = {v: i for i, v in enumerate(np.asarray(labels).tolist())}
+    idx = [lookup.get(v, -1) for v in arr.tolist()]
+    if -1 in idx:
+        unknown = sorted({str(v) for v, i in zip(arr.tolist(), idx, strict=True) if i < 0})
+        raise ValueError(f"unknown task label(s) {unknown}; the model knows "
+                         f"{np.asarray(labels).tolist()}")
+    return np.asarray(idx, dtype=np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,13 +41,20 @@ def test_reproduces_fortran_sisso_classification() -> None:
     assert best2["n_overlap"] == 0
     assert best2["size_overlap"] == pytest.approx(-0.17221, abs=5e-6)
     assert [str(e) for e in clf.descriptors_] == ["(r_sigma*r_pi)", "(IP_A*Z_A)"]
-    # SIS subspaces: 15 of Fortran's 20 features each (see docs: our pool has a few more
-    # features with Fortran-defined scores good enough for its top 20);
-    # the SIS scores themselves agree exactly (tests/test_classification_fortran.py)
+    # SIS subspaces: Fortran's full lists, in order (fcomplexity <= 1: the estimator
+    # emulates Fortran's selection, sisso_lite/solvers/fortran_sis_classification.py)
     ref = [ln.split()[0] for ln in (REF / "Uspace.expressions.reference").read_text()
            .splitlines()]
-    assert len({n for n, _ in clf.sis_selected_[1]} & set(ref[:20])) >= 15
-    assert len({n for n, _ in clf.sis_selected_[2]} & set(ref[20:])) >= 15
+    ref = [r[1:-1] if r[1:-1] in X.columns else r for r in ref]  # Fortran: "(r_p_A)"
+    assert [n for n, _ in clf.sis_selected_[1]] == ref[:20]
+    assert [n for n, _ in clf.sis_selected_[2]] == ref[20:]
+    # hence the L0 rankings are Fortran's (top 20 of Models/top0100_D002)
+    lines = (REF / "Models.reference" / "top0100_D002").read_text().splitlines()[1:21]
+    want2 = [(sorted(int(t) for t in re.search(r"\(([\d\s]+)\)", ln).group(1).split()),
+              int(ln.split()[1])) for ln in lines]
+    got2 = [(sorted(ref.index(n) + 1 for n in m["descriptor"]), m["n_overlap"])
+            for m in clf.models_[2][:20]]
+    assert got2 == want2
     assert clf.score(X, y) > 0.95
     assert set(clf.predict(X)) <= {"RS", "ZB"}
 

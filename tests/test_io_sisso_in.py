@@ -502,8 +502,6 @@ def test_reference_run_classification(tmp_path):
         ({"nf_sis": "5,7"}, "nf_sis", "per dimension"),
         ({"ptype": "2", "nsample": "(2,2)", "isconvex": "(1,0)"}, "isconvex",
          "not supported by SissoClassifier"),
-        ({"ptype": "2", "ntask": "2", "nsample": "(1,1),(1,1)"}, "ntask",
-         "multi-task classification"),
     ],
 )
 @pytest.mark.filterwarnings("ignore::sisso_lite.io.SissoInputWarning")

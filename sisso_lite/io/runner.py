@@ -33,10 +33,6 @@ def make_estimator(problem: SissoProblem, verbose: bool = False, n_jobs: int | N
     c = problem.config
     if c.is_classification:
         from sisso_lite.classifier import SissoClassifier as cls
-
-        if c.ntask > 1:
-            raise SissoInputError("multi-task classification is not supported", c.path,
-                                  c.lines.get("ntask"), "ntask")
     else:
         from sisso_lite.estimators import SissoRegressor as cls
     params = c.estimator_params()
@@ -135,6 +131,7 @@ def _overlap_from_score(score: float) -> tuple[int, float]:
 
 def _classification_report(model, problem: SissoProblem, report: RunReport) -> None:
     from sisso_lite.solvers.classification import overlap_flags
+    from sisso_lite.solvers.multitask_classification import overlap_flags_multitask
 
     ids: dict[str, int] = {}
     for d in sorted(model.sis_selected_):
@@ -158,7 +155,11 @@ def _classification_report(model, problem: SissoProblem, report: RunReport) -> N
         exprs = [best[i] for i in order]
         values = _values(exprs, X)
         try:
-            flags = overlap_flags(values, codes, k, report.config.bwidth, fortran=True)[2]
+            if problem.tasks is None:
+                flags = overlap_flags(values, codes, k, report.config.bwidth, fortran=True)[2]
+            else:  # multi-task: class domains per task
+                flags = overlap_flags_multitask(values, codes, _task_index(problem),
+                                                report.config.bwidth, fortran=True)[2]
             classified = ~np.asarray(flags, dtype=bool)
         except ValueError:  # degenerate domains: no per-sample flags
             classified = None

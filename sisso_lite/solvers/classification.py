@@ -61,25 +61,30 @@ class OverlapScorer(_ScorerBase):
     standardize : bool
         Divide each feature by its standard deviation (over the active samples) before
         applying ``width`` and measuring separations.  ``False`` is Fortran SISSO.
+    pair_count : bool
+        Count a sample once per foreign domain containing it (Fortran SISSO with three or
+        more classes) instead of once.
     """
 
     kind = "overlap"
 
     def __init__(self, codes: NDArray, n_classes: int, active: NDArray | None = None,
-                 width: float = 1e-3, standardize: bool = True) -> None:
+                 width: float = 1e-3, standardize: bool = True,
+                 pair_count: bool = False) -> None:
         self.codes = np.ascontiguousarray(codes, dtype=np.int64)
         self.n_classes = int(n_classes)
         n = self.codes.shape[0]
         self.active = np.ones(n, bool) if active is None else np.asarray(active, bool)
         self.width = float(width)
         self.standardize = bool(standardize)
+        self.pair_count = bool(pair_count)
         self.n_samples = n
 
     def details(self, values: NDArray) -> tuple[NDArray, NDArray]:
         """Overlap counts (m,) and sizes (m,) of the rows of ``values`` (m, n)."""
         v = np.ascontiguousarray(np.atleast_2d(values), dtype=np.float64)
         return overlap_1d_block(v, self.codes, self.n_classes, self.active, self.width,
-                                self.standardize)
+                                self.standardize, self.pair_count)
 
     def score_block(self, values: NDArray) -> NDArray:
         counts, sizes = self.details(values)
@@ -414,13 +419,15 @@ def _rank(models: list[ClassificationModel], key, n_models: int,
 
 def l0_overlap(features: NDArray, codes: NDArray, n_classes: int, dim: int,
                n_models: int = 1, width: float = 1e-3, fortran: bool = False,
-               scale: NDArray | None = None) -> list[ClassificationModel]:
+               scale: NDArray | None = None,
+               pair_count: bool = False) -> list[ClassificationModel]:
     """Exhaustive L0 over all ``dim``-subsets of the columns of ``features`` (n, m).
 
     Ranks by (overlap count, size), both lower is better; ties keep the lexicographically
     first column tuple.  ``scale`` (m,) divides the columns first.  ``dim`` 1 and 2 use
     Numba kernels, ``dim`` 3 SciPy hulls (sizes only for the candidates that can reach the
-    top ``n_models``).
+    top ``n_models``).  ``pair_count``: Fortran's per-class-pair counting (see
+    :class:`OverlapScorer`).
     """
     F = np.asarray(features, dtype=np.float64)
     if scale is not None:
@@ -432,14 +439,14 @@ def l0_overlap(features: NDArray, codes: NDArray, n_classes: int, dim: int,
     combos = _combos(m, dim)
     if dim == 1:
         counts, sizes = overlap_1d_block(np.ascontiguousarray(F.T), codes, n_classes,
-                                         np.ones(n, bool), width, False)
+                                         np.ones(n, bool), width, False, pair_count)
         degen = np.zeros(m, bool)
     elif dim == 2:
         counts, sizes, degen = overlap_2d_pairs(np.ascontiguousarray(F), combos, codes,
-                                                n_classes, width, fortran)
+                                                n_classes, width, fortran, pair_count)
     elif dim == 3:
         counts, sizes, degen = _overlap_3d_combos(F, combos, codes, n_classes, width,
-                                                  n_models)
+                                                  n_models, pair_count)
     else:
         raise ValueError("overlap L0 is implemented for dim 1, 2 and 3")
     models = [ClassificationModel(tuple(int(j) for j in combos[r]), int(counts[r]),
@@ -449,13 +456,14 @@ def l0_overlap(features: NDArray, codes: NDArray, n_classes: int, dim: int,
                  f"{dim}D overlap")
 
 
-def _overlap_3d_combos(F, combos, codes, n_classes, width, n_models):
+def _overlap_3d_combos(F, combos, codes, n_classes, width, n_models, pair_count=False):
     counts = np.full(len(combos), F.shape[0], np.int64)
     sizes = np.full(len(combos), np.inf)
     degen = np.zeros(len(combos), bool)
     for r, cols in enumerate(combos):
         try:
-            counts[r] = overlap_nd(F[:, cols], codes, n_classes, width, with_size=False)[0]
+            counts[r] = overlap_nd(F[:, cols], codes, n_classes, width, with_size=False,
+                                   pair_count=pair_count)[0]
         except ValueError:
             degen[r] = True
     ok = np.flatnonzero(~degen)
@@ -482,18 +490,18 @@ def l0_overlap_reference(features: NDArray, codes: NDArray, n_classes: int, dim:
 
 
 def overlap_flags(X: NDArray, codes: NDArray, n_classes: int, width: float,
-                  fortran: bool = False) -> tuple[int, float, NDArray]:
+                  fortran: bool = False, pair_count: bool = False) -> tuple[int, float, NDArray]:
     """(count, size, per-sample "in a foreign domain" flags) of one descriptor (n, d)."""
     X = np.asarray(X, dtype=np.float64).reshape(len(codes), -1)
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     if X.shape[1] == 2:
         flags = np.empty(len(codes), bool)
         c, s, d = overlap_2d(np.ascontiguousarray(X[:, 0]), np.ascontiguousarray(X[:, 1]),
-                             codes, n_classes, width, fortran, flags)
+                             codes, n_classes, width, fortran, flags, pair_count)
         if d:
             overlap_nd(X, codes, n_classes, width)  # raises the descriptive ValueError
         return int(c), float(s), flags
-    return overlap_nd(X, codes, n_classes, width)
+    return overlap_nd(X, codes, n_classes, width, pair_count=pair_count)
 
 
 def l0_accuracy(features: NDArray, codes: NDArray, n_classes: int, dim: int,

@@ -4,7 +4,9 @@ The *domain* of a class is the convex hull of its samples (an interval in 1D, a 
 2D, a polyhedron in 3D).  A descriptor is scored by
 
 * ``count``: the number of samples lying inside the domain of another class (boundary
-  tolerance ``width``; a sample is counted once even if it lies in several foreign domains);
+  tolerance ``width``; a sample is counted once even if it lies in several foreign domains;
+  ``pair_count=True`` counts it once per foreign domain, Fortran SISSO's sum over class
+  pairs, which differs only with three or more classes);
 * ``size``: if any pair of domains overlaps, the mean over class pairs of
   ``overlap / min(measure_i, measure_j)`` (length, area or volume; a pair whose smaller
   domain has zero measure counts 1); otherwise ``-d`` where ``d`` is the smallest distance
@@ -40,7 +42,7 @@ def squash(size: NDArray | float) -> NDArray | float:
 
 
 @njit(cache=True)
-def _overlap_1d_row(x, codes, n_classes, active, width, scale, out_flags):
+def _overlap_1d_row(x, codes, n_classes, active, width, scale, out_flags, pair_count):
     lo, hi = np.full(n_classes, np.inf), np.full(n_classes, -np.inf)
     cnt = np.zeros(n_classes, np.int64)
     n = x.shape[0]
@@ -61,9 +63,11 @@ def _overlap_1d_row(x, codes, n_classes, active, width, scale, out_flags):
         v = x[i] / scale
         for c in range(n_classes):
             if c != codes[i] and cnt[c] > 0 and v >= lo[c] - width and v <= hi[c] + width:
+                if pair_count or not out_flags[i]:
+                    count += 1
                 out_flags[i] = True
-                count += 1
-                break
+                if not pair_count:
+                    break
     ol = 0.0
     mindist = -_BIG
     isoverlap = False
@@ -88,12 +92,14 @@ def _overlap_1d_row(x, codes, n_classes, active, width, scale, out_flags):
 
 
 @njit(cache=True)
-def overlap_1d_block(values, codes, n_classes, active, width, standardize):
+def overlap_1d_block(values, codes, n_classes, active, width, standardize, pair_count=False):
     """Overlap ``count`` and ``size`` of every row of ``values`` (m, n) as a 1D descriptor.
 
     Only samples with ``active[i]`` define the domains and are counted (SISSO's
     "unclassified" samples).  With ``standardize`` each row is divided by its standard
     deviation over the active samples (width and separation then in std units).
+    ``pair_count``: count a sample once per foreign domain containing it (Fortran SISSO's
+    sum over class pairs) instead of once.
     """
     m, n = values.shape
     counts = np.empty(m, np.int64)
@@ -119,7 +125,7 @@ def overlap_1d_block(values, codes, n_classes, active, width, standardize):
             sd = np.sqrt(var / n_act)
             if sd > 0.0:
                 scale = sd
-        c, s = _overlap_1d_row(x, codes, n_classes, active, width, scale, flags)
+        c, s = _overlap_1d_row(x, codes, n_classes, active, width, scale, flags, pair_count)
         counts[r] = c
         sizes[r] = s
     return counts, sizes
@@ -127,7 +133,7 @@ def overlap_1d_block(values, codes, n_classes, active, width, standardize):
 
 def overlap_1d_reference(
     values: NDArray, codes: NDArray, n_classes: int, active: NDArray, width: float,
-    standardize: bool,
+    standardize: bool, pair_count: bool = False,
 ) -> tuple[NDArray, NDArray]:
     """Plain NumPy reference of :func:`overlap_1d_block`."""
     values = np.atleast_2d(np.asarray(values, dtype=np.float64))
@@ -138,27 +144,30 @@ def overlap_1d_reference(
         ca = codes[act]
         if standardize and xa.size > 1 and xa.std() > 0:
             xa = xa / xa.std()
-        c, s, _ = _overlap_1d_numpy(xa, ca, n_classes, width)
+        c, s, _ = _overlap_1d_numpy(xa, ca, n_classes, width, pair_count)
         counts.append(c)
         sizes.append(s)
     return np.array(counts, np.int64), np.array(sizes)
 
 
-def _overlap_1d_numpy(x: NDArray, codes: NDArray, n_classes: int, width: float):
+def _overlap_1d_numpy(x: NDArray, codes: NDArray, n_classes: int, width: float,
+                      pair_count: bool = False):
     present = [c for c in range(n_classes) if np.any(codes == c)]
     lo = {c: x[codes == c].min() for c in present}
     hi = {c: x[codes == c].max() for c in present}
     flags = np.zeros(x.size, bool)
+    hits = 0
     for c in present:
         inside = (x >= lo[c] - width) & (x <= hi[c] + width) & (codes != c)
         flags |= inside
+        hits += int(inside.sum())
     lengths, minlens = [], []
     for ia, a in enumerate(present):
         for b in present[ia + 1 :]:
             lengths.append(min(hi[a], hi[b]) - max(lo[a], lo[b]))
             minlens.append(min(hi[a] - lo[a], hi[b] - lo[b]))
     size = _combine_pairs(lengths, minlens, n_classes)
-    return int(flags.sum()), size, flags
+    return (hits if pair_count else int(flags.sum())), size, flags
 
 
 def _combine_pairs(overlaps: list, minmeasures: list, n_classes: int) -> float:
@@ -318,9 +327,10 @@ def _n_proper_crossings(ax, ay, bx, by):
 
 
 @njit(cache=True)
-def overlap_2d(px, py, codes, n_classes, width, fortran, flags):
+def overlap_2d(px, py, codes, n_classes, width, fortran, flags, pair_count=False):
     """Overlap (count, size, degenerate) of one 2D descriptor; ``flags`` receives per-sample
-    "inside a foreign domain" booleans."""
+    "inside a foreign domain" booleans.  ``pair_count``: count (sample, foreign domain)
+    incidences (Fortran's sum over class pairs) instead of samples."""
     n = px.shape[0]
     starts = np.zeros(n_classes + 1, np.int64)
     for i in range(n):
@@ -344,11 +354,13 @@ def overlap_2d(px, py, codes, n_classes, width, fortran, flags):
     flags[:] = degenerate
     if degenerate:
         return n, 0.0, True
+    inside = np.zeros((n, n_classes), np.bool_)
     for i in range(n):
         for c in range(n_classes):
             if c != codes[i] and _in_poly(px[i], py[i], hulls_x[c], hulls_y[c], width):
-                flags[i] = True
-                break
+                inside[i, c] = True
+                if not pair_count:
+                    break
     npairs = n_classes * (n_classes - 1) // 2
     isoverlap = False
     ol = 0.0
@@ -358,8 +370,10 @@ def overlap_2d(px, py, codes, n_classes, width, fortran, flags):
             ax, ay, bx, by = hulls_x[a], hulls_y[a], hulls_x[b], hulls_y[b]
             if fortran and _n_proper_crossings(ax, ay, bx, by) > 2:
                 for i in range(n):
-                    if codes[i] == a or codes[i] == b:
-                        flags[i] = True
+                    if codes[i] == a:
+                        inside[i, b] = True
+                    elif codes[i] == b:
+                        inside[i, a] = True
             inter = _clip_area(ax, ay, bx, by)
             if inter > 0.0:
                 isoverlap = True
@@ -374,14 +388,21 @@ def overlap_2d(px, py, codes, n_classes, width, fortran, flags):
                 isoverlap = True
             elif -d > mindist:
                 mindist = -d
-    count = np.sum(flags)
+    count = 0
+    for i in range(n):
+        for c in range(n_classes):
+            if inside[i, c]:
+                flags[i] = True
+                count += 1
+                if not pair_count:
+                    break
     if isoverlap:
         return count, ol / npairs, False
     return count, mindist, False
 
 
 @njit(cache=True)
-def overlap_2d_pairs(features, pairs, codes, n_classes, width, fortran):
+def overlap_2d_pairs(features, pairs, codes, n_classes, width, fortran, pair_count=False):
     """:func:`overlap_2d` for every column pair ``pairs`` (p, 2) of ``features`` (n, m)."""
     p = pairs.shape[0]
     counts = np.empty(p, np.int64)
@@ -391,7 +412,7 @@ def overlap_2d_pairs(features, pairs, codes, n_classes, width, fortran):
     for r in range(p):
         counts[r], sizes[r], degen[r] = overlap_2d(
             features[:, pairs[r, 0]], features[:, pairs[r, 1]], codes, n_classes, width,
-            fortran, flags)
+            fortran, flags, pair_count)
     return counts, sizes, degen
 
 
@@ -465,7 +486,7 @@ def _hull_distance(p1: NDArray, p2: NDArray) -> float:
 
 def overlap_nd(
     X: NDArray, codes: NDArray, n_classes: int, width: float = 0.0,
-    with_size: bool = True,
+    with_size: bool = True, pair_count: bool = False,
 ) -> tuple[int, float, NDArray]:
     """Overlap ``count``, ``size`` and per-sample flags of one descriptor (n, d), any d.
 
@@ -476,7 +497,7 @@ def overlap_nd(
     X = np.asarray(X, dtype=np.float64)
     if X.ndim == 1 or X.shape[1] == 1:
         x = X.ravel()
-        c, s, flags = _overlap_1d_numpy(x, codes, n_classes, width)
+        c, s, flags = _overlap_1d_numpy(x, codes, n_classes, width, pair_count)
         return c, s, flags
     hulls = []
     for c in range(n_classes):
@@ -488,11 +509,15 @@ def overlap_nd(
                 f"{X.shape[1]}-dimensional convex hull (collinear/coplanar or too few points)")
         hulls.append(h)
     flags = np.zeros(len(X), bool)
+    hits = 0
     for c in range(n_classes):
         other = codes != c
-        flags[other] |= _inside(X[other], hulls[c], width)
+        ins = _inside(X[other], hulls[c], width)
+        flags[other] |= ins
+        hits += int(ins.sum())
+    count = hits if pair_count else int(flags.sum())
     if not with_size:
-        return int(flags.sum()), np.nan, flags
+        return count, np.nan, flags
     overlaps, measures = [], []
     for a in range(n_classes - 1):
         for b in range(a + 1, n_classes):
@@ -504,4 +529,4 @@ def overlap_nd(
                 inter = 0.0 if dist <= 1e-9 else -dist
             overlaps.append(inter)
             measures.append(min(hulls[a].volume, hulls[b].volume))
-    return int(flags.sum()), _combine_pairs(overlaps, measures, n_classes), flags
+    return count, _combine_pairs(overlaps, measures, n_classes), flags
