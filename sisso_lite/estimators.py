@@ -77,6 +77,10 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
         numba threads (None: numba default, -1: all).
     verbose : bool
         Progress bars.
+    task_weighting : {1, 2}
+        Multi-task L0 error: 1 = quadratic mean of the per-task RMSEs (SISSO default),
+        2 = RMSE over all samples (tasks weighted by their sample counts), as SISSO's
+        ``task_weighting``.
 
     Attributes
     ----------
@@ -102,7 +106,8 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
 
     def __init__(self, n_dim=2, max_complexity=3, operators=None, n_sis=100, units=None,
                  max_abs_value=1e5, min_abs_value=1e-3, metric="rmse", fit_intercept=True,
-                 n_models=10, fortran_compatible=False, n_jobs=None, verbose=False):
+                 n_models=10, fortran_compatible=False, n_jobs=None, verbose=False,
+                 task_weighting=1):
         self.n_dim = n_dim
         self.max_complexity = max_complexity
         self.operators = operators
@@ -116,6 +121,7 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
         self.fortran_compatible = fortran_compatible
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.task_weighting = task_weighting
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
@@ -125,6 +131,9 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
         if str(self.metric).lower() not in ("rmse", "maxae"):
             raise ValueError(f"metric must be 'rmse' or 'maxae', got {self.metric!r}")
+        if self.task_weighting not in (1, 2):
+            raise ValueError("task_weighting must be 1 (tasks weighted equally, SISSO default) "
+                             f"or 2 (weighted by sample count), got {self.task_weighting!r}")
         if not (self.max_abs_value > self.min_abs_value >= 0):
             raise ValueError("need max_abs_value > min_abs_value >= 0")
 
@@ -192,7 +201,7 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
             result = run_sisso(
                 space, y_arr, n_dim=self.n_dim, n_sis=self.n_sis, n_models=self.n_models,
                 metric=str(self.metric).lower(), fit_intercept=self.fit_intercept,
-                tasks=tasks_arr, verbose=self.verbose,
+                tasks=tasks_arr, verbose=self.verbose, task_weighting=self.task_weighting,
             )
         self.result_ = result
         self.timings_ = {"build": t_build, "build_cpu": c_build,

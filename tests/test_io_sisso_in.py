@@ -497,8 +497,6 @@ def test_reference_run_classification(tmp_path):
 @pytest.mark.parametrize(
     ("edit", "keyword", "message"),
     [
-        ({"ntask": "2", "nsample": "2,2", "task_weighting": "2"}, "task_weighting",
-         "not supported by SissoRegressor"),
         ({"nf_sis": "5,7"}, "nf_sis", "per dimension"),
         ({"ptype": "2", "nsample": "(2,2)", "isconvex": "(1,0)"}, "isconvex",
          "not supported by SissoClassifier"),

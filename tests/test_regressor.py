@@ -183,3 +183,22 @@ def test_task_with_too_few_samples():
         SissoRegressor(**FAST).fit(X, y, tasks=tasks)
     with pytest.raises(ValueError, match="tasks must have shape"):
         SissoRegressor(**FAST).fit(X, y, tasks=tasks[:-1])
+
+
+def test_task_weighting_by_sample_count_changes_the_l0_error():
+    """task_weighting=2 weights tasks by their sample counts (SISSO's task_weighting=2)."""
+    rng = np.random.default_rng(3)
+    n = 60
+    X = pd.DataFrame({"a": rng.uniform(1, 2, n), "b": rng.uniform(1, 2, n)})
+    tasks = np.array([0] * 45 + [1] * 15)
+    y = np.where(tasks == 0, 2.0, -1.0) * X["a"] * X["b"] + rng.normal(0, 0.05, n)
+    fits = {w: SissoRegressor(n_dim=1, max_complexity=1, n_sis=5, n_models=1,
+                              operators=("*", "/"), task_weighting=w).fit(X, y, tasks=tasks)
+            for w in (1, 2)}
+    assert fits[1].descriptors_ == fits[2].descriptors_ == ["(a*b)"]
+    resid = y - fits[2].predict(X, tasks=tasks)
+    per_task = [np.sqrt(np.mean(resid[tasks == t] ** 2)) for t in (0, 1)]
+    assert fits[1].models_["rmse"].iloc[0] == pytest.approx(np.sqrt(np.mean(np.square(per_task))))
+    assert fits[2].models_["rmse"].iloc[0] == pytest.approx(np.sqrt(np.mean(resid**2)))
+    with pytest.raises(ValueError, match="task_weighting"):
+        SissoRegressor(task_weighting=3).fit(X, y)
