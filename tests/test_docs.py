@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "architecture.md")
+PAGES = [ROOT / "README.md",
+         *sorted(p for p in (ROOT / "docs").glob("*.md") if p.name != "architecture.md")]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
