@@ -84,8 +84,13 @@ class IsotonicRecalibration(BaseEstimator):
     ``u_i = Phi((y_i - mu_i) / sigma_i)`` is computed; the recalibrated CDF is
     ``R(Phi(z))`` with ``R`` the isotonic fit of the empirical frequency of ``u`` on
     ``u``. Here the inverse map ``R^-1`` (target level -> nominal Gaussian level) is
-    fitted directly, so a recalibrated quantile at level ``q`` is
-    ``mu + sigma * Phi^-1(R^-1(q))``; intervals may be asymmetric.
+    fitted directly (``level_map_``). Quantiles are computed in standardized-residual
+    space: the recalibrated quantile at level ``q`` is ``mu + sigma * Q(q)`` with ``Q``
+    the empirical quantile function of ``z = (y - mu) / sigma`` (linear between the
+    Hazen levels, i.e. ``Phi^-1(R^-1(q))`` at the observed points) and, beyond the
+    observed levels, a Gaussian tail scaled by the RMS of ``z`` (sigma scaling). Levels
+    are never clipped, so intervals keep widening with the level even when the raw sigma
+    is very over-confident; intervals may be asymmetric.
 
     Parameters
     ----------
@@ -101,6 +106,10 @@ class IsotonicRecalibration(BaseEstimator):
         Fitted ``R^-1``: target quantile level -> nominal Gaussian level.
     scale_ : float
         Equivalent-sigma factor ``c``.
+    z_knots_, level_knots_ : ndarray
+        Sorted standardized residuals and their Hazen levels (the quantile function).
+    tail_scale_ : float
+        Sigma-scaling factor of the tails beyond the observed levels.
     """
 
     def __init__(self, level_grid: tuple[float, ...] = (0.2, 0.4, 0.6, 0.68, 0.8, 0.9, 0.95)):
@@ -120,6 +129,11 @@ class IsotonicRecalibration(BaseEstimator):
         self.level_map_ = IsotonicRegression(
             y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip"
         ).fit(x, t)
+        # quantile function in standardized-residual space: no clipping of levels, so very
+        # over-confident sigmas (|z| beyond 4.75) keep distinct, monotone intervals
+        self.z_knots_ = np.sort((y - mu) / sigma)
+        self.level_knots_ = freq
+        self.tail_scale_ = max(float(np.sqrt(np.mean(self.z_knots_**2))), _EPS)
         grid = np.asarray(self.level_grid, dtype=np.float64)
         z = stats.norm.ppf(0.5 + grid / 2.0)
         lo = self._nominal_z((1.0 - grid) / 2.0)
@@ -129,9 +143,24 @@ class IsotonicRecalibration(BaseEstimator):
         return self
 
     def _nominal_z(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
-        check_is_fitted(self, "level_map_")
-        p = np.clip(self.level_map_.predict(np.atleast_1d(q)), _EPS, 1.0 - _EPS)
-        return stats.norm.ppf(p)
+        """Recalibrated standardized quantile ``Q(q)`` (``mu + sigma Q(q)`` is the quantile).
+
+        Inside the observed range (Hazen levels ``(k - 1/2) / n``) ``Q`` interpolates the
+        sorted standardized residuals linearly in the level; beyond it the tail continues
+        as a Gaussian tail with the sigma-scaling factor ``tail_scale_`` (RMS of the
+        standardized residuals), so quantiles keep growing with the level instead of being
+        clipped.
+        """
+        check_is_fitted(self, "z_knots_")
+        q = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        z, f = self.z_knots_, self.level_knots_
+        out = np.interp(q, f, z)
+        with np.errstate(divide="ignore"):
+            low, high = q < f[0], q > f[-1]
+            out[low] = z[0] + self.tail_scale_ * (stats.norm.ppf(q[low]) - stats.norm.ppf(f[0]))
+            out[high] = z[-1] + self.tail_scale_ * (
+                stats.norm.ppf(q[high]) - stats.norm.ppf(f[-1]))
+        return out
 
     def recalibrated_level(self, q: ArrayLike) -> NDArray[np.float64]:
         """Nominal Gaussian level ``R^-1(q)`` that achieves target level ``q``."""

@@ -123,6 +123,16 @@ def _fit_member(space, y, rows, allowed, params: dict, numba_threads: int | None
     return result.best()
 
 
+def _fit_batched(space, y, plans, masks, params: dict, max_bytes: float):
+    """All members in lock-step (None when the space exceeds ``max_bytes``)."""
+    from sisso_lite.solvers.batch import fit_members_batched
+
+    results = fit_members_batched(
+        space, y, [(rows, mask) for (_, rows, _), mask in zip(plans, masks, strict=True)],
+        max_bytes=max_bytes, keep_selected=False, **params)
+    return None if results is None else [r.best() for r in results]
+
+
 class SissoEnsemble(RegressorMixin, BaseEstimator):
     """Bootstrap + feature-dropout ensemble of SISSO models with calibrated uncertainty.
 
@@ -159,6 +169,13 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         All member samples are drawn up front, so results do not depend on ``n_jobs``.
     n_jobs : int, optional
         Parallel members via joblib (honours ``joblib.parallel_config``, e.g. dask).
+    batch : {"auto", True, False}
+        Fit the regression members in lock-step on a materialised feature space
+        (:mod:`sisso_lite.solvers.batch`; identical members, shared matrix-product
+        screening). ``"auto"``: when joblib runs one worker and the space fits
+        ``max_batch_bytes``; ``True``: whenever it fits; ``False``: never.
+    max_batch_bytes : float
+        Memory budget of the batched path (materialised space and member score matrices).
 
     Attributes
     ----------
@@ -176,7 +193,7 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
 
     def __init__(self, estimator=None, n_estimators=100, bootstrap=True, feature_dropout=0.2,
                  calibrate=None, predictive_std="spread", max_samples=None, random_state=None,
-                 n_jobs=None):
+                 n_jobs=None, batch="auto", max_batch_bytes=1e9):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.bootstrap = bootstrap
@@ -186,6 +203,8 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         self.max_samples = max_samples
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.batch = batch
+        self.max_batch_bytes = max_batch_bytes
 
     # ------------------------------------------------------------------ validation
     def _template(self):
@@ -294,16 +313,20 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         params = dict(n_dim=est.n_dim, n_sis=est.n_sis, n_models=1,
                       metric=str(est.metric).lower(), fit_intercept=est.fit_intercept)
         n_workers = effective_n_jobs(self.n_jobs)  # honours joblib.parallel_config
-        # members are small problems: one numba thread each avoids thread-pool overhead
-        threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers > 1 else 1
-        models = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member)(
-                space, y_arr, rows,
-                None if not dropped else np.array([n not in dropped for n in names]),
-                params, threads,
+        masks = [None if not dropped else np.array([n not in dropped for n in names])
+                 for _, _, dropped in plans]
+        models = None
+        if self.batch not in ("auto", True, False):
+            raise ValueError(f"batch must be 'auto', True or False, got {self.batch!r}")
+        if self.batch is True or (self.batch == "auto" and n_workers == 1):
+            models = _fit_batched(space, y_arr, plans, masks, params, self.max_batch_bytes)
+        if models is None:
+            # members are small problems: one numba thread each avoids thread-pool overhead
+            threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers > 1 else 1
+            models = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_member)(space, y_arr, rows, mask, params, threads)
+                for (_, rows, _), mask in zip(plans, masks, strict=True)
             )
-            for _, rows, dropped in plans
-        )
         self.members_ = [
             EnsembleMember(rows=rows, dropped_features=dropped, descriptors=m.descriptors,
                            coefficients=np.asarray(m.coefficients[0], dtype=np.float64).copy(),

@@ -99,3 +99,31 @@ def test_plots_render(tmp_path):
     assert (tmp_path / "cal.png").stat().st_size > 1000
     assert (tmp_path / "parity.png").stat().st_size > 1000
     assert len(ax.lines) >= 3
+
+
+def test_isotonic_very_overconfident_sigma_keeps_levels_apart():
+    # raw sigma 20x too small: most |z| exceed 4.75, where clipped levels used to make the
+    # 68/90/95 % intervals identical (+-4.75 sigma) and under-cover
+    y_cal, mu_cal, s_cal = _overconfident(2000, 6, factor=20.0)
+    y, mu, s = _overconfident(2000, 7, factor=20.0)
+    z = np.abs(y_cal - mu_cal) / s_cal
+    assert np.mean(z > 4.75) > 0.5
+    iso = IsotonicRecalibration().fit(y_cal, mu_cal, s_cal)
+    levels = (0.5, 0.68, 0.8, 0.9, 0.95, 0.99, 0.999)
+    widths, coverage = [], []
+    for level in levels:
+        lo, hi = iso.interval(mu, s, level)
+        widths.append(float(np.mean(hi - lo)))
+        coverage.append(unc.picp(y, lo, hi))
+    assert np.all(np.diff(widths) > 0)
+    assert np.all(np.diff(coverage) >= 0)
+    for level, cov in zip(levels[:5], coverage[:5], strict=True):
+        assert cov == pytest.approx(level, abs=0.03)
+    assert coverage[-1] >= 0.99
+    lo90, hi90 = iso.interval(mu, s, 0.9)
+    lo95, hi95 = iso.interval(mu, s, 0.95)
+    assert np.all(hi95 - lo95 > hi90 - lo90)
+    # beyond the observed levels the tail continues (sigma-scaled Gaussian), no clipping
+    q = iso.quantile(mu[:1], s[:1], 1e-9)[0] - mu[0]
+    assert q < iso.quantile(mu[:1], s[:1], 1e-4)[0] - mu[0] < 0
+    assert iso.tail_scale_ == pytest.approx(20.0, rel=0.1)
