@@ -38,7 +38,8 @@ def _all_qfs():
         MeanShift(0.5, "both"), MedianShift(1.0), MedianShift(0.5, "both"),
         MedianShift(1.0, "less"), NormalizedMeanShift(1.0),
         NormalizedMeanShift(0.5, "negative"), DispersionCorrected(1.0),
-        DispersionCorrected(0.5, "less"), CumulativeJSDivergence(1.0),
+        DispersionCorrected(0.5, "less"), DispersionCorrected(2.0, normalize=True),
+        DispersionCorrected(0.0), CumulativeJSDivergence(1.0),
         CumulativeJSDivergence(0.5), ErrorReduction(1.0), ErrorReduction(0.5, "squared"),
     ]
 
@@ -210,3 +211,93 @@ def test_popcount_and_and_rows_agree_with_numpy():
     idx = np.array([0, 2, 4], dtype=np.int64)
     K.and_rows(bits, idx, out)
     assert np.array_equal(unpack_rows(out, 150), np.logical_and.reduce(masks[idx]))
+
+
+# --------------------------------------------------------------- dispersion-corrected
+dc_pop = st.lists(st.integers(-6, 6), min_size=4, max_size=40).map(
+    lambda v: np.array(v, dtype=float) / 3.0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(y=dc_pop, seed=st.integers(0, 2**31 - 1), n=st.integers(1, 12),
+       min_size=st.integers(1, 4), a=st.sampled_from([1.0, 0.5, 2.0, 0.0]),
+       normalize=st.booleans())
+def test_dispersion_corrected_bound_is_max_over_all_subsets(y, seed, n, min_size, a,
+                                                            normalize):
+    """Validity and tightness against brute force: the O(n) estimate (and the window scan)
+    equals the maximum of the objective over all subsets (of size >= min_size)."""
+    from sisso_lite.subgroups._dispersion import dc_bruteforce
+
+    if np.ptp(y) == 0:
+        y = y.copy()
+        y[0] += 1.0
+    qf = DispersionCorrected(a, normalize=normalize)
+    z = qf.fit(y)
+    rng = np.random.default_rng(seed)
+    v = np.sort(rng.choice(z, size=min(n, z.size), replace=False))
+    if v.size < min_size:
+        return
+    ref = dc_bruteforce(v, qf.n_, a, qf.center_, qf.amd_, qf.scale_, min_size)
+    _, b = _kernel(qf, v, min_size)
+    assert b >= ref - 1e-12  # valid
+    assert b == pytest.approx(ref, abs=1e-12)  # tight
+    assert qf.optimistic_estimate(v, min_size) == pytest.approx(ref, abs=1e-12)
+    assert qf.optimistic_estimate_windows(v, min_size) == pytest.approx(ref, abs=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 400), seed=st.integers(0, 2**31 - 1), min_size=st.integers(1, 30),
+       ties=st.booleans(), a=st.sampled_from([1.0, 0.5, 2.0]))
+def test_dispersion_corrected_linear_bound_matches_window_scan(n, seed, min_size, ties, a):
+    """The O(n) sweep equals the previous O(n^2) scan of all windows."""
+    if n < min_size:
+        return
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=2 * n) + rng.choice([0.0, 3.0], size=2 * n)
+    if ties:
+        y = y.round(0)
+    y[0], y[1] = -1.0, 1.0
+    qf = DispersionCorrected(a)
+    z = qf.fit(y)
+    v = np.sort(rng.choice(z, size=n, replace=False))
+    fast = _kernel(qf, v, min_size)[1]
+    assert fast == pytest.approx(qf.optimistic_estimate_windows(v, min_size), rel=1e-12,
+                                 abs=1e-14)
+
+
+def test_dispersion_corrected_large_subgroup_is_tight():
+    """No size limit: above the former 3000-row fallback the estimate stays tight."""
+    rng = np.random.default_rng(3)
+    y = np.concatenate([rng.normal(size=6000), 2.0 + 0.1 * rng.normal(size=1500)])
+    for a in (1.0, 0.5):
+        qf = DispersionCorrected(a)
+        z = qf.fit(y)
+        v = np.sort(z[rng.random(z.size) < 0.7])
+        assert v.size > 3000
+        _, b = _kernel(qf, v, 1)
+        assert b == pytest.approx(qf.optimistic_estimate_windows(v), rel=1e-12)
+        # strictly below the median-shift bound used as fallback before
+        assert b < K.median_bound(v, v.size, qf.kernel_params(1))
+
+
+def test_dispersion_corrected_values():
+    y = np.array([0.0, 1.0, 2.0, 3.0, 10.0, 11.0, 12.0])
+    amd_p = np.mean(np.abs(y - 3.0))
+    s = np.array([10.0, 11.0, 12.0])
+    dcc = 3 / 7 * (1 - (2 / 3) / amd_p)
+    qf = DispersionCorrected(1.0)
+    qf.fit(y)
+    assert qf.evaluate(s) == pytest.approx(dcc * (11.0 - 3.0))
+    # the exponent acts on the dispersion-corrected coverage (realKD), not on cov alone
+    q2 = DispersionCorrected(2.0, normalize=True)
+    q2.fit(y)
+    assert q2.evaluate(s) == pytest.approx(dcc**2 * (11.0 - 3.0) / (12.0 - 3.0))
+    assert _kernel(q2, s)[0] == pytest.approx(q2.evaluate(s))
+    lo = DispersionCorrected(1.0, "less")
+    z = lo.fit(y)
+    assert lo.evaluate(np.sort(z[:3])) == pytest.approx(
+        3 / 7 * (1 - (2 / 3) / amd_p) * (3.0 - 1.0))
+    const = DispersionCorrected(1.0)
+    const.fit(np.ones(5))
+    assert const.evaluate(np.ones(3)) == 0.0
+    assert _kernel(const, np.ones(3))[1] == 0.0

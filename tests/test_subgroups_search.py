@@ -28,7 +28,8 @@ from sisso_lite.subgroups.search import (
 
 QUALITIES = [("mean_shift", 1.0, None), ("mean_shift", 0.5, "both"), ("wracc", 1.0, None),
              ("median_shift", 0.5, None), ("normalized_mean_shift", 1.0, "negative"),
-             ("dispersion_corrected", 1.0, None), ("cjs", 1.0, None),
+             ("dispersion_corrected", 1.0, None), ("dispersion_corrected", 0.5, "less"),
+             ("dispersion_corrected", 1.0, "less"), ("cjs", 1.0, None),
              ("error_reduction", 1.0, None)]
 
 

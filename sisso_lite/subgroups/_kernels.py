@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from ._bitset import _ctpop, _cttz, gather
+from ._dispersion import dc_bound_linear, dc_value
 
 # quality kinds
 K_MEAN = 0
@@ -129,64 +130,16 @@ def median_bound(v, n, params):
 
 
 @njit(cache=True)
-def _window_dc(v, cs, lo, hi, n_pop, a, med_p, amd_p):
-    k = hi - lo + 1
-    h = k // 2
-    if k % 2 == 1:
-        mi = lo + h
-        med = v[mi]
-        sabs = (cs[hi + 1] - cs[mi + 1]) - (hi - mi) * med + (mi - lo) * med - (cs[mi] - cs[lo])
-    else:
-        med = 0.5 * (v[lo + h - 1] + v[lo + h])
-        sabs = (cs[hi + 1] - cs[lo + h]) - (cs[lo + h] - cs[lo])
-    shift = med - med_p
-    if shift <= 0.0:
-        return 0.0
-    disp = 1.0 - (sabs / k) / amd_p
-    if disp <= 0.0:
-        return 0.0
-    return _weight(k, n_pop, a) * shift * disp
-
-
-@njit(cache=True)
 def dc_quality(v, n, params, work):
-    cs = work
-    cs[0] = 0.0
-    for i in range(n):
-        cs[i + 1] = cs[i] + v[i]
-    return _window_dc(v, cs, 0, n - 1, params[P_N], params[P_A], params[P_CENTER], params[P_AMD])
+    return dc_value(v, n, params[P_N], params[P_A], params[P_CENTER], params[P_AMD],
+                    params[P_SCALE], work)
 
 
 @njit(cache=True)
 def dc_bound(v, n, params, work):
-    """Tight estimate: best contiguous window of the sorted values.
-
-    Falls back to the (valid, looser) median-shift estimate when ``n > params[P_LIMIT]``.
-    """
-    a, n_pop, med_p, amd_p = params[P_A], params[P_N], params[P_CENTER], params[P_AMD]
-    k0 = max(1, int(params[P_MINSIZE]))
-    if n > params[P_LIMIT]:
-        best = 0.0
-        for k in range(k0, n + 1):
-            val = _weight(k, n_pop, a) * (_median_sorted(v, n - k, k) - med_p)
-            if val > best:
-                best = val
-        return best
-    cs = work
-    cs[0] = 0.0
-    for i in range(n):
-        cs[i + 1] = cs[i] + v[i]
-    best = 0.0
-    for hi in range(n - 1, k0 - 2, -1):
-        # any window ending at hi has size <= hi+1 and median <= v[hi]
-        ub = _weight(hi + 1, n_pop, a) * (v[hi] - med_p)
-        if ub <= best:
-            break
-        for lo in range(hi - k0 + 1, -1, -1):
-            val = _window_dc(v, cs, lo, hi, n_pop, a, med_p, amd_p)
-            if val > best:
-                best = val
-    return best
+    """Tight estimate in ``O(n)`` (:mod:`sisso_lite.subgroups._dispersion`)."""
+    return dc_bound_linear(v, n, params[P_N], params[P_A], params[P_CENTER], params[P_AMD],
+                           params[P_SCALE], max(1, int(params[P_MINSIZE])), work)
 
 
 @njit(cache=True)
