@@ -265,3 +265,16 @@ def test_ensemble_batch_matches_per_member_and_falls_back():
     np.testing.assert_allclose(fast.predict(X), slow.predict(X), rtol=0, atol=1e-10)
     with pytest.raises(ValueError, match="batch"):
         SissoEnsemble(template, batch="yes", **kw).fit(X, y)
+
+
+def test_excluded_block_matches_float_product() -> None:
+    from sisso_lite.solvers.batch import _uses_bits, excluded_block
+
+    rng = np.random.default_rng(5)
+    uses = rng.random((300, 14)) < 0.2
+    dropped = rng.random((14, 7)) < 0.2  # (primary, member)
+    usable = rng.random(300) < 0.9
+    ref = ((uses.astype(np.float32) @ dropped.astype(np.float32)).T > 0) | ~usable[None, :]
+    out = np.empty((7, 300), bool)
+    excluded_block(_uses_bits(uses), _uses_bits(dropped.T), usable, out)
+    np.testing.assert_array_equal(out, ref)

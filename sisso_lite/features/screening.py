@@ -21,8 +21,9 @@ import numpy as np
 
 from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
 from .generate import MAX_PER_PAIR, MODE_VALUES, compute_nodes, generate_rung, status_of_rows
-from .kernels import SELECTABLE
+from .kernels import SELECTABLE, pearson_score_one
 from .operators import operator_mask
+from .select import key_ranks, select_indices, unit_rows
 
 if TYPE_CHECKING:
     from .space import FeatureSpace, ScreenedFeature
@@ -68,10 +69,14 @@ def screen_space(
         values, space._fortran, space._lower, space._upper
     )
     stored = np.flatnonzero((status == SELECTABLE) & allowed)
-    stored_scores = np.concatenate(
-        [scorer.score_block(values[block]) for block in _blocks(stored, n_rows)]
-        or [np.empty(0)]
-    )
+    fast = scorer.fast_path() if hasattr(scorer, "fast_path") else None
+    if fast is not None:  # same per-row kernel as score_block, without copying the rows
+        stored_scores = pearson_scores_at(values, stored, *fast)
+    else:
+        stored_scores = np.concatenate(
+            [scorer.score_block(values[block]) for block in _blocks(stored, n_rows)]
+            or [np.empty(0)]
+        )
     cands: list[tuple[float, int, int, int]] = []  # (score, code, a, b); code -1 = stored a
     top = np.argsort(-np.nan_to_num(stored_scores, nan=-1.0), kind="stable")[:keep]
     for k in top:
@@ -92,6 +97,15 @@ def screen_space(
         expr = space.expression_of(a) if code < 0 else space.candidate_expression(code, a, b)
         result.append(ScreenedFeature(expr, vals, score))
     return result
+
+
+@numba.njit(cache=True)
+def pearson_scores_at(values, index, y_unit, task_index, n_tasks, weights):
+    """``pearson_scores_nb(values[index], ...)`` without the copy of the rows."""
+    out = np.empty(index.shape[0])
+    for k in range(index.shape[0]):
+        out[k] = pearson_score_one(values[index[k]], y_unit, task_index, n_tasks, weights)
+    return out
 
 
 def _allowed_features(space: FeatureSpace, allowed_primary: Any) -> np.ndarray:
@@ -203,42 +217,10 @@ def _select(
     vals[stored] = values[arg_a[stored]]
     vals[~stored] = compute_nodes(code[~stored], arg_a[~stored], arg_b[~stored], values,
                                   space._fortran)  # fmt: skip
-    centred = vals - vals.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(centred, axis=1)
-    unit = np.divide(centred, norms[:, None], out=np.zeros_like(centred), where=norms[:, None] > 0)
-    # duplicates: scores within 1e-8 and |corr| >= threshold -> keep the simpler
-    kept: list[int] = []  # candidate indices
-    low = 0  # first kept position whose score is within the tolerance of the current one
-    for k, (score, c, a, b) in enumerate(cands):
-        while low < len(kept) and cands[kept[low]][0] - score > SCORE_TOL:
-            low += 1
-        if low < len(kept):
-            window = np.array(kept[low:])
-            corr = np.abs(unit[window] @ unit[k])
-            hits = np.flatnonzero(corr >= corr_threshold)
-            if hits.size:
-                other = low + int(hits[-1])
-                mine = _simpler_key(space, c, a, b, names[k])
-                if mine < _key_of(space, cands, names, kept[other]):
-                    kept[other] = k
-                continue
-        kept.append(k)
-    # ordering: best score first; among scores within 1e-8 of the best, the simpler
-    keys = {k: _key_of(space, cands, names, k) for k in kept}
-    remaining = kept
-    chosen = []
-    while remaining and len(chosen) < n_sis:
-        top = cands[remaining[0]][0]
-        end = 1
-        while end < len(remaining) and top - cands[remaining[end]][0] <= SCORE_TOL:
-            end += 1
-        pick = min(range(end), key=lambda p: keys[remaining[p]])
-        k = remaining.pop(pick)
-        score, c, a, b = cands[k]
-        chosen.append((score, c, a, b, vals[k].copy()))
-    return chosen
-
-
-def _key_of(space: FeatureSpace, cands: list, names: list[str], k: int) -> tuple:
-    _, c, a, b = cands[k]
-    return _simpler_key(space, c, a, b, names[k])
+    score = np.array([c[0] for c in cands], dtype=np.float64)
+    cx = space._complexity
+    comp = np.where(stored, cx[arg_a], 1 + cx[arg_a] + np.where(arg_b >= 0, cx[arg_b], 0))
+    # the keys of _simpler_key, built in bulk
+    rank = key_ranks(list(zip(comp.tolist(), map(len, names), names, strict=True)))
+    picked = select_indices(score, unit_rows(vals), rank, corr_threshold, SCORE_TOL, n_sis)
+    return [(*cands[k], vals[k].copy()) for k in picked.tolist()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ from .units import Unit, parse_unit
 __all__ = ["FeatureSpace", "ScreenedFeature", "n_rungs_for_complexity"]
 
 _FORBIDDEN_NAME_CHARS = set("+-*/^()| \t\n")
-_RECORD_CHUNK = 500_000
+_RECORD_CHUNK = 131_072
 DUPLICATE_TOL = 1e-8  # Fortran dup_scheck on the fingerprint sum(tag * f)
 
 
@@ -207,15 +207,16 @@ class FeatureSpace:
         a = np.concatenate(arg_a)
         b = np.concatenate(arg_b)
         fid = np.concatenate(fids)
-        names = [
-            format_node(int(c), self._names[x], self._names[y] if y >= 0 else None)
-            for c, x, y in zip(code.tolist(), a.tolist(), b.tolist(), strict=True)
-        ]
+        del codes, arg_a, arg_b, fids, out
         comp = 1 + self._complexity[a] + np.where(b >= 0, self._complexity[np.maximum(b, 0)], 0)
         same_values = None if self._fortran else self._same_values_check(code, a, b)
-        keep = _unique_by_fingerprint(fid, comp, names, same_values, self._fortran)
+        keep = _unique_by_fingerprint(
+            fid, comp, lambda k: self._node_name(int(code[k]), int(a[k]), int(b[k])),
+            same_values, self._fortran,
+        )
+        del fid
         code, a, b, comp = code[keep], a[keep], b[keep], comp[keep]
-        names = [names[k] for k in keep]
+        names = self._node_names(code, a, b)
         grown = np.empty((n_total + len(code), self.n_samples_))
         grown[:n_total] = self._values
         self._values = grown  # no second copy of the stored rungs
@@ -231,6 +232,21 @@ class FeatureSpace:
         self._uses = np.vstack([self._uses, uses_new])
         self._names.extend(names)
         self.n_features_per_rung_.append(len(self._names))
+
+    def _node_name(self, code: int, a: int, b: int) -> str:
+        return format_node(code, self._names[a], self._names[b] if b >= 0 else None)
+
+    def _node_names(self, code: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[str]:
+        """Fortran strings of new nodes (in chunks: no large transient int lists)."""
+        names: list[str] = []
+        for lo in range(0, len(code), 8192):
+            hi = lo + 8192
+            names.extend(
+                self._node_name(c, x, y)
+                for c, x, y in zip(code[lo:hi].tolist(), a[lo:hi].tolist(),
+                                   b[lo:hi].tolist(), strict=True)
+            )  # fmt: skip
+        return names
 
     def _same_values_check(self, code: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
         """Callable ``(g, r) -> bool``: candidates g and r really have the same values."""
@@ -374,7 +390,7 @@ def _unit_vectors(code: np.ndarray, ua: np.ndarray, ub: np.ndarray) -> np.ndarra
 def _unique_by_fingerprint(
     fid: np.ndarray,
     comp: np.ndarray,
-    names: list[str],
+    names: Sequence[str] | Callable[[int], str],
     same_values: Any = None,
     fortran: bool = False,
 ) -> np.ndarray:
@@ -388,6 +404,7 @@ def _unique_by_fingerprint(
     carrying *its* fingerprint. The relation is not transitive: a chain of fingerprints
     spaced by just under 1e-8 can leave several representatives (as in Fortran).
     """
+    name_of = names if callable(names) else names.__getitem__
     order = np.argsort(fid, kind="stable")
     sorted_fid = fid[order]
     finite = ~np.isnan(sorted_fid)
@@ -395,9 +412,10 @@ def _unique_by_fingerprint(
     keep_mask = np.ones(len(fid), dtype=bool)
 
     def simpler_key(k: int) -> tuple:
+        name = name_of(k)
         if fortran:
-            return (len(names[k]), names[k])
-        return (int(comp[k]), len(names[k]), names[k])
+            return (len(name), name)
+        return (int(comp[k]), len(name), name)
 
     # groups of consecutive fingerprints linked by gaps <= tol (singletons need no work)
     starts = np.flatnonzero(linked & ~np.r_[False, linked[:-1]])

@@ -113,6 +113,24 @@ def inverse_sd_numpy(sx: np.ndarray, sxx: np.ndarray, wsum: np.ndarray, gamma: f
     return inv, ~good & ~excluded
 
 
+def _uses_bits(uses: np.ndarray) -> np.ndarray:
+    """Rows of a boolean matrix (at most 62 columns) packed into int64 bit masks."""
+    bits = np.zeros(uses.shape[0], np.int64)
+    for p in range(uses.shape[1]):
+        bits |= uses[:, p].astype(np.int64) << p
+    return bits
+
+
+@njit(cache=True)
+def excluded_block(bits, drop, usable, out):
+    """``out[k, i]``: candidate ``i`` uses a primary feature member ``k`` drops, or is unusable."""
+    m, c = out.shape
+    for k in range(m):
+        d = drop[k]
+        for i in range(c):
+            out[k, i] = (bits[i] & d) != 0 or not usable[i]
+
+
 @contextmanager
 def _one_numba_thread():
     """Member-sized kernels (exact scoring, L0) run faster without numba's thread pool."""
@@ -175,20 +193,32 @@ def _weights_setup(ms: MaterializedSpace, members: list[_Member], n: int, R: np.
     wmax = W.max(axis=0).astype(np.float64)
     forced: list[list[np.ndarray]] = [[] for _ in members]
     ill = np.empty((n_m, _CHUNK), bool)
+    WR = np.ascontiguousarray(np.concatenate([W, R], axis=1).T)  # (2M, n): one pass for both
+    bits = None
+    if ms.uses.shape[1] <= 62:
+        bits = ms.__dict__.get("_uses_bits")
+        if bits is None:
+            bits = ms.__dict__["_uses_bits"] = _uses_bits(ms.uses)
+    drop = None if bits is None else _uses_bits(D.T > 0)
+    excluded = np.empty((n_m, _CHUNK), bool)
+    inv_buf, out_buf = np.empty((n_m, _CHUNK), np.float32), np.empty((n_m, _CHUNK), np.float32)
     for lo in range(0, n_c, _CHUNK):
         hi = min(lo + _CHUNK, n_c)
         zc = ms.z[lo:hi]
-        sx = np.ascontiguousarray(W.T @ zc.T)
-        sxx = np.ascontiguousarray(W.T @ (zc * zc).T)
-        excluded = ((ms.uses[lo:hi].astype(np.float32) @ D).T > 0) | ~usable[None, lo:hi]
+        both = WR @ zc.T  # rows :n_m = S_x, rows n_m: = S_xr
+        sxx = W.T @ (zc * zc).T
+        exc = excluded[:, : hi - lo]
+        if bits is None:
+            exc[:] = ((ms.uses[lo:hi].astype(np.float32) @ D).T > 0) | ~usable[None, lo:hi]
+        else:
+            excluded_block(bits[lo:hi], drop, usable[lo:hi], exc)
         s_lo, s_hi = np.searchsorted(sp, [lo, hi])
-        excluded[:, sp[s_lo:s_hi] - lo] |= hidden[:, s_lo:s_hi]
-        inv = np.empty(sx.shape, np.float32)
-        inverse_sd(sx, sxx, wsum, gamma, excluded, inv, ill[:, : hi - lo])
+        exc[:, sp[s_lo:s_hi] - lo] |= hidden[:, s_lo:s_hi]
+        inv = inv_buf if hi - lo == _CHUNK else np.empty((n_m, hi - lo), np.float32)
+        inverse_sd(both[:n_m], sxx, wsum, gamma, exc, inv, ill[:, : hi - lo])
         inv_sd[:, lo:hi] = inv
-        sxr = np.ascontiguousarray(R.T @ zc.T)
-        out = np.empty_like(sxr)
-        upper_bounds(sxr, inv, wmax, gamma, out)
+        out = out_buf if hi - lo == _CHUNK else np.empty((n_m, hi - lo), np.float32)
+        upper_bounds(both[n_m:], inv, wmax, gamma, out)  # contiguous: vectorised loops
         u[:, lo:hi] = out
         for k in np.flatnonzero(ill[:, : hi - lo].any(axis=1)):
             forced[k].append(lo + np.flatnonzero(ill[k, : hi - lo]))
@@ -241,7 +271,8 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, u: np.ndarray,
             whole = length >= len(ok)
             s_l = -np.inf if whole else float(ranked[length - 1])
             part = ok[score[ok] >= s_l]
-            cands = [(float(score[i]), int(code[i]), int(a[i]), int(b[i])) for i in part]
+            cands = list(zip(score[part].tolist(), code[part].tolist(), a[part].tolist(),
+                             b[part].tolist(), strict=True))
             chosen = _select(space, cands, mem.values, n_sis, mem.exclude)
             filled = len(chosen) == n_sis
             low = min(c[0] for c in chosen) - GUARD if filled else -np.inf
@@ -339,10 +370,9 @@ def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int, buffe
             with threadpool_limits(1):
                 for lo in range(0, len(ms.code), _CHUNK):
                     hi = min(lo + _CHUNK, len(ms.code))
-                    sxr = np.ascontiguousarray(R.T @ ms.z[lo:hi].T)
-                    out = np.empty_like(sxr)
-                    upper_bounds(sxr, np.ascontiguousarray(inv_sd[:, lo:hi]), wmax, gamma,
-                                 out)
+                    out = np.empty((len(state), hi - lo), np.float32)
+                    upper_bounds(R.T @ ms.z[lo:hi].T, np.ascontiguousarray(inv_sd[:, lo:hi]),
+                                 wmax, gamma, out)
                     u[:, lo:hi] = out
         clock["bounds"] += time.perf_counter() - t0
         with _one_numba_thread():

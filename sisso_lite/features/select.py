@@ -1,0 +1,145 @@
+"""Exact SIS selection step: duplicate removal and tie-aware ordering (Numba + reference).
+
+Input: candidates sorted by score (best first, exclusions already removed), their values
+centred and scaled to unit norm, and the integer rank of their "simplicity" key
+``(complexity, len(name), name)`` (equal keys share a rank). Rules (Fortran SISSO v3.5
+``update_select`` / ``dup_scheck('selected')``):
+
+* duplicates: a candidate whose score is within ``tol`` of a kept one and whose values
+  correlate with it with ``|r| >= corr_threshold`` is merged into the *last* such kept
+  candidate; the simpler of the two (lower rank) stays in that slot;
+* ordering: repeatedly take, among the remaining candidates whose score is within ``tol``
+  of the best remaining one, the simplest (first one on equal ranks).
+
+:func:`select_indices` is the Numba kernel used by ``screening._select``;
+:func:`select_indices_reference` is the original Python/NumPy loop it must agree with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = ["select_indices", "select_indices_reference"]
+
+
+@njit(cache=True)
+def select_indices(score, unit, rank, corr_threshold, tol, n_sis):
+    """Positions (into ``score``) of the selected candidates, in selection order.
+
+    Parameters
+    ----------
+    score : float64 (m,), sorted descending
+    unit : float64 (m, n), centred unit-norm values (zero rows allowed)
+    rank : int64 (m,), rank of the simplicity key (lower = simpler)
+    corr_threshold, tol : float
+    n_sis : int
+
+    Returns
+    -------
+    int64 (<= n_sis,)
+    """
+    m, n = unit.shape
+    kept = np.empty(m, np.int64)
+    n_kept = 0
+    low = 0
+    for k in range(m):
+        s = score[k]
+        while low < n_kept and score[kept[low]] - s > tol:
+            low += 1
+        hit = -1
+        for p in range(n_kept - 1, low - 1, -1):  # the last kept candidate that correlates
+            j = kept[p]
+            acc = 0.0
+            for t in range(n):
+                acc += unit[j, t] * unit[k, t]
+            if abs(acc) >= corr_threshold:
+                hit = p
+                break
+        if hit >= 0:
+            if rank[k] < rank[kept[hit]]:
+                kept[hit] = k
+            continue
+        kept[n_kept] = k
+        n_kept += 1
+    alive = kept[:n_kept].copy()
+    start = 0
+    chosen = np.empty(min(n_sis, n_kept), np.int64)
+    n_chosen = 0
+    while start < n_kept and n_chosen < n_sis:
+        top = score[alive[start]]
+        end = start + 1
+        while end < n_kept and top - score[alive[end]] <= tol:
+            end += 1
+        pick = start
+        for p in range(start + 1, end):
+            if rank[alive[p]] < rank[alive[pick]]:
+                pick = p
+        chosen[n_chosen] = alive[pick]
+        n_chosen += 1
+        for p in range(pick, start, -1):  # pop: shift the prefix right by one
+            alive[p] = alive[p - 1]
+        start += 1
+    return chosen[:n_chosen]
+
+
+def select_indices_reference(
+    score: np.ndarray, unit: np.ndarray, rank: np.ndarray, corr_threshold: float, tol: float,
+    n_sis: int,
+) -> np.ndarray:  # fmt: skip
+    """Python/NumPy reference of :func:`select_indices` (the original selection loop)."""
+    kept: list[int] = []
+    low = 0
+    for k in range(len(score)):
+        while low < len(kept) and score[kept[low]] - score[k] > tol:
+            low += 1
+        if low < len(kept):
+            window = np.array(kept[low:])
+            corr = np.abs(unit[window] @ unit[k])
+            hits = np.flatnonzero(corr >= corr_threshold)
+            if hits.size:
+                other = low + int(hits[-1])
+                if rank[k] < rank[kept[other]]:
+                    kept[other] = k
+                continue
+        kept.append(k)
+    remaining = kept
+    chosen: list[int] = []
+    while remaining and len(chosen) < n_sis:
+        top = score[remaining[0]]
+        end = 1
+        while end < len(remaining) and top - score[remaining[end]] <= tol:
+            end += 1
+        pick = min(range(end), key=lambda p: rank[remaining[p]])
+        chosen.append(remaining.pop(pick))
+    return np.array(chosen, dtype=np.int64)
+
+
+def key_ranks(keys: list[tuple]) -> np.ndarray:
+    """Dense ranks of sortable keys (equal keys share a rank)."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.empty(len(keys), np.int64)
+    r = -1
+    prev = None
+    for pos, k in enumerate(order):
+        if pos == 0 or keys[k] != prev:
+            r += 1
+            prev = keys[k]
+        rank[k] = r
+    return rank
+
+
+def unit_rows(vals: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Rows of ``vals`` centred and scaled to unit norm (0 where the norm is 0 or NaN).
+
+    Same arithmetic as ``c = v - v.mean(1); c / np.linalg.norm(c, axis=1)`` with one
+    output array (the norm's temporary is limited to ``chunk`` rows).
+    """
+    out = vals - vals.mean(axis=1, keepdims=True)
+    for lo in range(0, out.shape[0], chunk):
+        block = out[lo : lo + chunk]
+        norms = np.linalg.norm(block, axis=1)
+        good = norms > 0
+        np.divide(block, norms[:, None], out=block, where=good[:, None])
+        block[~good] = 0.0
+    return out
