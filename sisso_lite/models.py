@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import sympy
 
 from sisso_lite._validation import check_finite
+
+if TYPE_CHECKING:  # sympy is imported when a formula is asked for, not at fit time (memory)
+    import sympy
 
 __all__ = ["SissoModel", "SissoResult", "linear_model_latex", "linear_model_sympy", "model_table"]
 
@@ -29,6 +32,8 @@ def linear_model_sympy(expressions: Sequence, coefficients, intercept: float = 0
 
     ``digits`` rounds the coefficients (significant digits) for display.
     """
+    import sympy
+
     def num(v):
         return sympy.Float(float(v), digits) if digits else sympy.Float(float(v))
 
