@@ -68,10 +68,18 @@ def main(argv: list[str] | None = None) -> int:
 
     table = model.models_
     best = table[table["rank"] == 1]
-    with pd.option_context("display.max_colwidth", 200, "display.width", 200):
-        print(f"SISSO on {len(y)} octet binaries; feature space per rung: "
+    shown = pd.DataFrame({
+        "dim": best["dimension"],
+        "descriptors": ["; ".join(d) for d in best["descriptors"]],
+        "coefficients": [" ".join(f"{c:+.4g}" for c in cs) for cs in best["coefficients"]],
+        "intercept": best["intercept"].map(lambda v: f"{v:+.4g}"),
+        "RMSE (eV)": best["rmse"].map(lambda v: f"{v:.4f}"),
+        "MaxAE (eV)": best["maxae"].map(lambda v: f"{v:.4f}"),
+    })
+    with pd.option_context("display.max_colwidth", 200, "display.width", 250):
+        print(f"SISSO on {len(y)} octet binaries (E_RS - E_ZB); feature space per rung: "
               f"{model.feature_space_size_}; fit in {elapsed:.1f} s\n")
-        print(best.to_string(index=False))
+        print(shown.to_string(index=False))
     table.to_csv(out / "models.csv", index=False)
     predictions = {dim: model.predict(X, dim=dim) for dim in sorted(set(best["dimension"]))}
     _parity_plot(np.asarray(y), predictions, out / "parity.png")
