@@ -84,6 +84,10 @@ class EnsembleMember:
         return out
 
 
+def _has_string_columns(X) -> bool:
+    return isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
+
+
 def _predict_row(model, row: np.ndarray, names) -> float:
     try:
         return float(model.predict_array(row, names=names)[0])
@@ -188,6 +192,9 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
     classes_, oob_proba_ : ndarray
         Classification templates only: class labels and out-of-bag vote fractions.
     feature_names_in_ : ndarray of str
+        Column names of ``X`` in ``fit`` (only when they were strings, as in scikit-learn).
+    primary_names_ : ndarray of str
+        Names of the primary features (``x0, x1, ...`` for arrays).
     n_features_in_ : int
     """
 
@@ -333,8 +340,7 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
                            intercept=float(m.intercept[0]), model=m, seed=seed)
             for (seed, rows, dropped), m in zip(plans, models, strict=True)
         ]
-        self.feature_names_in_ = np.asarray(names, dtype=object)
-        self.n_features_in_ = n_primary
+        self._set_input_names(X, names)
         self.n_dim_ = est.n_dim
         self.estimator_ = est
         self.sigma_floor_ = 1e-9 * max(float(np.std(y_arr)), 1e-300)
@@ -397,24 +403,38 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         self.recalibrator_.fit(y[ok], mean[ok], sigma)
 
     # ------------------------------------------------------------------ predict
+    def _set_input_names(self, X, names) -> None:
+        """``primary_names_`` always; ``feature_names_in_`` only for named columns (sklearn)."""
+        self.primary_names_ = np.asarray(names, dtype=object)
+        self.n_features_in_ = len(names)
+        if _has_string_columns(X):
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        else:
+            self.__dict__.pop("feature_names_in_", None)
+
     def _primary(self, X) -> np.ndarray:
         from sisso_lite._validation import check_finite
 
         check_is_fitted(self, "members_")
-        names = [str(n) for n in self.feature_names_in_]
-        if isinstance(X, pd.DataFrame):
+        names = [str(n) for n in self.primary_names_]
+        if _has_string_columns(X):
             missing = [n for n in names if n not in {str(c) for c in X.columns}]
             if missing:
                 raise ValueError(f"X lacks the primary feature(s) {missing}")
             X = X[names]
         arr = np.asarray(X, dtype=np.float64)
-        if arr.ndim != 2 or arr.shape[1] != len(names):
-            raise ValueError(f"X must have shape (n_samples, {len(names)}), got {arr.shape}")
+        if arr.ndim != 2:
+            raise ValueError(f"Expected a 2D array of shape (n_samples, {len(names)}), got shape "
+                             f"{arr.shape}. Reshape your data, e.g. with X.reshape(1, -1) for a "
+                             "single sample.")
+        if arr.shape[1] != len(names):
+            raise ValueError(f"X has {arr.shape[1]} features, but {type(self).__name__} is "
+                             f"expecting {len(names)} features as input")
         check_finite(arr, names, "X")
         return arr
 
     def _member_predictions(self, X_arr: np.ndarray) -> np.ndarray:
-        names = [str(n) for n in self.feature_names_in_]
+        names = [str(n) for n in self.primary_names_]
         return np.vstack([m.predict(X_arr, names) for m in self.members_])
 
     def predict_members(self, X) -> np.ndarray:
@@ -480,13 +500,8 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ classification
     def _frame(self, X) -> pd.DataFrame:
-        names = [str(n) for n in self.feature_names_in_]
-        if isinstance(X, pd.DataFrame):
-            missing = [n for n in names if n not in {str(c) for c in X.columns}]
-            if missing:
-                raise ValueError(f"X lacks the primary feature(s) {missing}")
-            return X[names]
-        return pd.DataFrame(np.asarray(X, dtype=np.float64), columns=names)
+        names = [str(n) for n in self.primary_names_]
+        return pd.DataFrame(self._primary(X), columns=names)
 
     def _votes(self, X: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
         """Vote fractions (n, n_classes) over the members where ``mask`` (K, n) is True."""
@@ -528,8 +543,7 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
             for (seed, rows, dropped), m in zip(plans, models, strict=True)
         ]
         self.classes_ = np.unique(y_arr)
-        self.feature_names_in_ = np.asarray(names, dtype=object)
-        self.n_features_in_ = len(names)
+        self._set_input_names(X, names)
         self.estimator_ = est
         self.recalibrator_ = None
         self.descriptor_frequency_ = self._frequencies()

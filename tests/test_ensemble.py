@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sisso_lite.ensemble import SissoEnsemble
 from sisso_lite.estimators import SissoRegressor
@@ -217,3 +218,10 @@ def test_emery_loader():
     assert data.X.shape[1] == 10 and data.y.name == "Stability [eV/atom]"
     with pytest.raises(ValueError, match="unknown target"):
         load_emery_perovskites("A")
+
+
+@parametrize_with_checks([SissoEnsemble(
+    SissoRegressor(n_dim=1, max_complexity=1, n_sis=3, n_models=1, operators=("+", "*")),
+    n_estimators=3, random_state=0)])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
