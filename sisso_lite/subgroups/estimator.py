@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 from .quality import QualityFunction, get_quality
 from .rules import Rule
@@ -183,7 +184,7 @@ class SubgroupDiscovery(BaseEstimator):
     # ------------------------------------------------------------------ using rules
     def _check_fitted(self) -> None:
         if not hasattr(self, "rules_"):
-            raise ValueError("this SubgroupDiscovery instance is not fitted yet")
+            raise NotFittedError("this SubgroupDiscovery instance is not fitted yet; call fit")
 
     def transform(self, X: Any) -> np.ndarray:
         """Membership matrix, shape (n_samples, n_rules), dtype bool."""
