@@ -142,6 +142,68 @@ def binary_mask(
     return mask
 
 
+@njit(cache=True, inline="always")
+def operator_bits(opmask):
+    """Bit ``code`` set for every enabled opcode of ``opmask``."""
+    bits = 0
+    for code in range(opmask.shape[0]):
+        if opmask[code]:
+            bits |= 1 << code
+    return bits
+
+
+@njit(cache=True, inline="always")
+def unary_candidates(
+    bits, fortran, i, op, nonzero, positive, dimensionless, cand_code, cand_x, cand_y
+):  # fmt: skip
+    """Write the unary candidates of feature ``i`` (``UNARY_ORDER``); returns their count."""
+    mask = unary_mask(bits, fortran, op[i], nonzero[i], positive[i], dimensionless[i])
+    nc = 0
+    for k in range(12):
+        if (mask >> k) & 1:
+            cand_code[nc] = UNARY_ORDER[k]
+            cand_x[nc] = i
+            cand_y[nc] = -1
+            nc += 1
+    return nc
+
+
+@njit(cache=True, inline="always")
+def binary_candidates(
+    bits, is_last, i, j, op, arg_a, arg_b, right_first, unit_id, nonzero,
+    cand_code, cand_x, cand_y,
+):  # fmt: skip
+    """Write the binary candidates of the pair (``i`` new, ``j`` partner); returns their count."""
+    mask = binary_mask(
+        bits, is_last, i, j, op[i], arg_a[i], arg_b[i], right_first[i], unit_id[i],
+        nonzero[i], op[j], arg_a[j], arg_b[j], right_first[j], unit_id[j], nonzero[j],
+    )  # fmt: skip
+    nc = 0
+    for k in range(7):
+        if (mask >> k) & 1:
+            cand_code[nc] = BIN_CODE[k]
+            cand_x[nc] = j if BIN_SWAP[k] else i
+            cand_y[nc] = i if BIN_SWAP[k] else j
+            nc += 1
+    return nc
+
+
+@njit(cache=True, inline="always")
+def partner_range(older_off, tier_flat, tier_off, budget, i):
+    """Partners of ``i`` within complexity ``budget`` in the lists of :func:`.fused.partner_lists`.
+
+    Returns ``(o_lo, n_older, t_lo, n_tier)``: the partners are ``older_flat[o_lo:o_lo +
+    n_older]`` (older features), then ``tier_flat[t_lo:t_lo + n_tier]`` (tier features
+    ``j > i``).
+    """
+    b = min(budget, older_off.shape[0] - 2)
+    o_lo = older_off[b]
+    n_older = older_off[b + 1] - o_lo
+    t_hi = tier_off[b + 1]
+    t_lo = tier_off[b] + np.searchsorted(tier_flat[tier_off[b] : t_hi], i + 1)
+    return o_lo, n_older, t_lo, t_hi - t_lo
+
+
 @njit(cache=True, fastmath={"reassoc", "contract"})
 def feature_sums(f, y):
     """``sum f``, ``sum f^2`` and ``sum f*y`` (vectorised; NaN/inf propagate into the sums)."""
@@ -195,10 +257,7 @@ def generate_rung(
     cand_y = np.empty(MAX_PER_PAIR, dtype=np.int64)
     capacity = out_code.shape[0]
     real_cbrt = not fortran
-    bits = 0
-    for code in range(opmask.shape[0]):
-        if opmask[code]:
-            bits |= 1 << code
+    bits = operator_bits(opmask)
     n_out = 0
     n_valid = 0
     i = i_pos
@@ -212,13 +271,10 @@ def generate_rung(
         nc = 0
         if was_unary:
             if complexity[i] + 1 <= max_complexity:
-                mask = unary_mask(bits, fortran, op[i], nonzero[i], positive[i], dimensionless[i])
-                for k in range(12):
-                    if (mask >> k) & 1:
-                        cand_code[nc] = UNARY_ORDER[k]
-                        cand_x[nc] = i
-                        cand_y[nc] = -1
-                        nc += 1
+                nc = unary_candidates(
+                    bits, fortran, i, op, nonzero, positive, dimensionless,
+                    cand_code, cand_x, cand_y,
+                )  # fmt: skip
             j = 0
         else:
             if j >= tier_end:
@@ -233,17 +289,10 @@ def generate_rung(
                 j = -1
                 continue
             if allowed[j] and complexity[i] + complexity[j] + 1 <= max_complexity:
-                mask = binary_mask(
-                    bits, is_last, i, j, op[i], arg_a[i], arg_b[i], right_first[i],
-                    unit_id[i], nonzero[i], op[j], arg_a[j], arg_b[j], right_first[j],
-                    unit_id[j], nonzero[j],
+                nc = binary_candidates(
+                    bits, is_last, i, j, op, arg_a, arg_b, right_first, unit_id, nonzero,
+                    cand_code, cand_x, cand_y,
                 )  # fmt: skip
-                for k in range(7):
-                    if (mask >> k) & 1:
-                        cand_code[nc] = BIN_CODE[k]
-                        cand_x[nc] = j if BIN_SWAP[k] else i
-                        cand_y[nc] = i if BIN_SWAP[k] else j
-                        nc += 1
             j += 1
         if nc == 0:
             continue

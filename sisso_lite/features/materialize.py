@@ -31,13 +31,12 @@ from numba import njit, prange
 
 from .fused import partner_lists
 from .generate import (
-    BIN_CODE,
-    BIN_SWAP,
     MAX_PER_PAIR,
-    UNARY_ORDER,
-    binary_mask,
+    binary_candidates,
     compute_nodes,
-    unary_mask,
+    operator_bits,
+    partner_range,
+    unary_candidates,
 )
 from .kernels import TINY, apply_op_rows
 from .operators import DIV, INV, LOG, SQRT, operator_mask
@@ -65,45 +64,23 @@ def enumerate_last_rung(
     cand_code = np.empty(MAX_PER_PAIR, np.int64)
     cand_x = np.empty(MAX_PER_PAIR, np.int64)
     cand_y = np.empty(MAX_PER_PAIR, np.int64)
-    bits = 0
-    for code in range(opmask.shape[0]):
-        if opmask[code]:
-            bits |= 1 << code
+    bits = operator_bits(opmask)
     n_out = 0
-    max_budget = older_off.shape[0] - 2
     for i in range(tier_start, tier_stop):
         budget = max_complexity - 1 - complexity[i]
         if budget < 0:
             continue
-        nc = 0
-        mask = unary_mask(bits, fortran, op[i], nonzero[i], positive[i], dimensionless[i])
-        for k in range(12):
-            if (mask >> k) & 1:
-                cand_code[nc] = UNARY_ORDER[k]
-                cand_x[nc] = i
-                cand_y[nc] = -1
-                nc += 1
-        b = min(budget, max_budget)
-        o_lo = older_off[b]
-        n_older = older_off[b + 1] - o_lo
-        t_hi = tier_off[b + 1]
-        t_lo = tier_off[b] + np.searchsorted(tier_flat[tier_off[b] : t_hi], i + 1)
-        n_tier = t_hi - t_lo
+        nc = unary_candidates(
+            bits, fortran, i, op, nonzero, positive, dimensionless, cand_code, cand_x, cand_y
+        )  # fmt: skip
+        o_lo, n_older, t_lo, n_tier = partner_range(older_off, tier_flat, tier_off, budget, i)
         for p in range(-1, n_older + n_tier):
             if p >= 0:
                 j = older_flat[o_lo + p] if p < n_older else tier_flat[t_lo + p - n_older]
-                mask = binary_mask(
-                    bits, True, i, j, op[i], arg_a[i], arg_b[i], right_first[i], unit_id[i],
-                    nonzero[i], op[j], arg_a[j], arg_b[j], right_first[j], unit_id[j],
-                    nonzero[j],
+                nc = binary_candidates(
+                    bits, True, i, j, op, arg_a, arg_b, right_first, unit_id, nonzero,
+                    cand_code, cand_x, cand_y,
                 )  # fmt: skip
-                nc = 0
-                for k in range(7):
-                    if (mask >> k) & 1:
-                        cand_code[nc] = BIN_CODE[k]
-                        cand_x[nc] = j if BIN_SWAP[k] else i
-                        cand_y[nc] = i if BIN_SWAP[k] else j
-                        nc += 1
             for k in range(nc):
                 if n_out < capacity:
                     out_code[n_out] = cand_code[k]
