@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from ._bitset import _ctpop, _cttz, gather
-from ._dispersion import dc_bound_linear, dc_value
+from ._dispersion import _weight, dc_bound_linear, dc_value
 
 # quality kinds
 K_MEAN = 0
@@ -36,15 +36,6 @@ P_LIMIT = 7
 N_PARAMS = 8
 
 _LN2 = math.log(2.0)
-
-
-@njit(cache=True)
-def _weight(k: int, n_pop: float, a: float) -> float:
-    if a == 1.0:
-        return k / n_pop
-    if a == 0.0:
-        return 1.0
-    return (k / n_pop) ** a
 
 
 @njit(cache=True)
