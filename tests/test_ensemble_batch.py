@@ -115,6 +115,15 @@ def test_batched_equals_per_member_planted(fortran):
     _assert_same(space, y, members, n_dim=3, n_sis=6, n_models=2)
 
 
+def test_batched_equals_per_member_without_pools(octet_space, monkeypatch):
+    """Pools too small for the first cut: every member screens from its full bound vector."""
+    from sisso_lite.solvers import batch
+
+    monkeypatch.setattr(batch, "POOL_FACTOR", 0.5)
+    space, y = octet_space
+    _assert_same(space, y, _members(len(y), 14, 4, 3, seed=7), n_dim=2, n_sis=10, n_models=2)
+
+
 @pytest.mark.parametrize("fortran", [False, True])
 def test_batched_equals_per_member_integer_ties(fortran):
     """Small-integer features: many exactly tied scores and duplicate features."""
@@ -268,13 +277,14 @@ def test_ensemble_batch_matches_per_member_and_falls_back():
 
 
 def test_excluded_block_matches_float_product() -> None:
-    from sisso_lite.solvers.batch import _uses_bits, excluded_block
+    from sisso_lite.solvers.batch_kernels import excluded_block, uses_bits
 
     rng = np.random.default_rng(5)
-    uses = rng.random((300, 14)) < 0.2
-    dropped = rng.random((14, 7)) < 0.2  # (primary, member)
-    usable = rng.random(300) < 0.9
-    ref = ((uses.astype(np.float32) @ dropped.astype(np.float32)).T > 0) | ~usable[None, :]
-    out = np.empty((7, 300), bool)
-    excluded_block(_uses_bits(uses), _uses_bits(dropped.T), usable, out)
-    np.testing.assert_array_equal(out, ref)
+    for n_primary in (14, 62, 63, 130):  # one, one, two and three bit words
+        uses = rng.random((300, n_primary)) < 0.05
+        dropped = rng.random((n_primary, 7)) < 0.2  # (primary, member)
+        usable = rng.random(300) < 0.9
+        ref = ((uses.astype(np.float32) @ dropped.astype(np.float32)).T > 0) | ~usable[None, :]
+        out = np.empty((7, 300), bool)
+        excluded_block(uses_bits(uses), uses_bits(dropped.T), usable, out)
+        np.testing.assert_array_equal(out, ref)

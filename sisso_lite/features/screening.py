@@ -201,26 +201,56 @@ def _select(
     excluded: set[str],
 ) -> list[tuple[float, int, int, int, np.ndarray]]:
     """Exclusion, duplicate removal and tie-aware ordering of the candidates."""
-    corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
-    cands = sorted(cands, key=lambda c: -c[0])
-    names = [space._names[a] if code < 0 else space.candidate_name(code, a, b)
-             for _, code, a, b in cands]  # fmt: skip
-    cands = [c for c, name in zip(cands, names, strict=True) if name not in excluded]
-    names = [name for name in names if name not in excluded]
     if not cands:
         return []
-    code = np.array([c[1] for c in cands], dtype=np.int64)
-    arg_a = np.array([c[2] for c in cands], dtype=np.int64)
-    arg_b = np.array([c[3] for c in cands], dtype=np.int64)
-    vals = np.empty((len(cands), values.shape[1]))
+    score, code, a, b = (np.array(col) for col in zip(*cands, strict=True))
+    return select_candidates(space, score.astype(np.float64), code.astype(np.int64),
+                             a.astype(np.int64), b.astype(np.int64), values, n_sis, excluded)
+
+
+def select_candidates(
+    space: FeatureSpace,
+    score: np.ndarray,
+    code: np.ndarray,
+    arg_a: np.ndarray,
+    arg_b: np.ndarray,
+    values: np.ndarray,
+    n_sis: int,
+    excluded: set[str],
+    candidate_values: np.ndarray | None = None,
+    names: dict | None = None,
+) -> list[tuple[float, int, int, int, np.ndarray]]:
+    """:func:`_select` on arrays: ``candidate_values`` (rows of the candidates on the rows of
+    ``values``) and a ``names`` cache keyed by ``(code, a, b)`` may be passed in."""
+    corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
+    order = np.argsort(-score, kind="stable")
+    cache = {} if names is None else names
+    keys = zip(code[order].tolist(), arg_a[order].tolist(), arg_b[order].tolist(), strict=True)
+    all_names = []
+    for key in keys:
+        name = cache.get(key)
+        if name is None:
+            c, x, y = key
+            name = cache[key] = space._names[x] if c < 0 else space.candidate_name(c, x, y)
+        all_names.append(name)
+    keep = [k for k, name in enumerate(all_names) if name not in excluded]
+    if not keep:
+        return []
+    names_kept = [all_names[k] for k in keep]
+    order = order[keep]
+    score, code, arg_a, arg_b = score[order], code[order], arg_a[order], arg_b[order]
     stored = code < 0
-    vals[stored] = values[arg_a[stored]]
-    vals[~stored] = compute_nodes(code[~stored], arg_a[~stored], arg_b[~stored], values,
-                                  space._fortran)  # fmt: skip
-    score = np.array([c[0] for c in cands], dtype=np.float64)
+    if candidate_values is not None:
+        vals = candidate_values[order]
+    else:
+        vals = np.empty((len(order), values.shape[1]))
+        vals[stored] = values[arg_a[stored]]
+        vals[~stored] = compute_nodes(code[~stored], arg_a[~stored], arg_b[~stored], values,
+                                      space._fortran)  # fmt: skip
     cx = space._complexity
     comp = np.where(stored, cx[arg_a], 1 + cx[arg_a] + np.where(arg_b >= 0, cx[arg_b], 0))
     # the keys of _simpler_key, built in bulk
-    rank = key_ranks(list(zip(comp.tolist(), map(len, names), names, strict=True)))
+    rank = key_ranks(list(zip(comp.tolist(), map(len, names_kept), names_kept, strict=True)))
     picked = select_indices(score, unit_rows(vals), rank, corr_threshold, SCORE_TOL, n_sis)
-    return [(*cands[k], vals[k].copy()) for k in picked.tolist()]
+    return [(float(score[k]), int(code[k]), int(arg_a[k]), int(arg_b[k]), vals[k].copy())
+            for k in picked.tolist()]

@@ -16,7 +16,7 @@ allowed_primary=mask_k, ...)``; only the work is shared:
 3. Per member, the candidates whose bound reaches the ``K``-th largest bound (ties
    included) and the ill-conditioned ones are scored exactly (same kernels, same member
    values as ``screen``) and passed to the same selection/duplicate code
-   (``features.screening._select``), on the ``L`` best exact scores. The answer is
+   (``features.screening.select_candidates``), on the ``L`` best exact scores. The answer is
    accepted when the lowest selected score minus ``GUARD`` (100 score tolerances) is at
    least both cuts, so no left-out candidate can take part in a tie or duplicate
    decision; otherwise ``L`` or ``K`` grows (up to all candidates). Members whose relevant
@@ -28,107 +28,39 @@ allowed_primary=mask_k, ...)``; only the work is shared:
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numba
 import numpy as np
-from numba import njit
 from threadpoolctl import threadpool_limits
 
 from sisso_lite.features.generate import domain_flags, status_of_rows
 from sisso_lite.features.kernels import SELECTABLE, pearson_scores_nb
 from sisso_lite.features.materialize import MaterializedSpace, _values_of, materialize
-from sisso_lite.features.screening import _keep_size, _select
+from sisso_lite.features.screening import _keep_size, select_candidates
 from sisso_lite.models import SissoModel, SissoResult
+from sisso_lite.solvers.batch_kernels import (
+    first_dimension_block,
+    inverse_sd,
+    inverse_sd_numpy,
+    merge_pools,
+    new_pools,
+    next_dimension_block,
+    upper_bounds,
+    upper_bounds_numpy,
+    uses_bits,
+)
 from sisso_lite.solvers.l0 import l0_search
 
 __all__ = ["fit_members_batched", "inverse_sd", "inverse_sd_numpy", "upper_bounds",
            "upper_bounds_numpy"]
 
 GUARD = 1e-6
-GROUP = 32  # members scored together (buffers of GROUP x n_candidates float32)
+GROUP = 128  # members screened together (inv_sd buffer of GROUP x n_candidates float32)
 _U32 = float(np.finfo(np.float32).eps)
 _CHUNK = 16384
-
-
-@njit(cache=True)
-def upper_bounds(sxr, inv_sd, wmax, gamma, out):
-    """Upper bound of the exact |Pearson r| from float32 sums (rows: members).
-
-    ``score = |sxr| inv_sd``; its error is at most ``gamma (sqrt(c) + 1.5 score c)`` with
-    ``c = wmax inv_sd^2`` bounding the conditioning ``S_xx / var`` (unit-norm rows). The
-    bound doubles that and adds relative/absolute slack for float32 storage. NaN stays NaN.
-    """
-    m, c = sxr.shape
-    for k in range(m):
-        w = wmax[k]
-        for i in range(c):
-            inv = np.float64(inv_sd[k, i])
-            s = abs(np.float64(sxr[k, i])) * inv
-            cond = w * inv * inv
-            out[k, i] = s * (1.0 + 1e-6) + 2.0 * gamma * (np.sqrt(cond) + 1.5 * s * cond) + 1e-12
-
-
-def upper_bounds_numpy(sxr: np.ndarray, inv_sd: np.ndarray, wmax: np.ndarray,
-                       gamma: float) -> np.ndarray:
-    """NumPy reference of :func:`upper_bounds` (float64 result)."""
-    inv = inv_sd.astype(np.float64)
-    s = np.abs(sxr.astype(np.float64)) * inv
-    cond = wmax[:, None] * inv * inv
-    return s * (1.0 + 1e-6) + 2.0 * gamma * (np.sqrt(cond) + 1.5 * s * cond) + 1e-12
-
-
-@njit(cache=True)
-def inverse_sd(sx, sxx, wsum, gamma, excluded, out_inv, out_ill):
-    """``1 / sqrt(S_xx - S_x^2 / n_k)`` per member (rows) and candidate (columns).
-
-    NaN where ``excluded`` or where float32 rounding could dominate the variance
-    (``var <= 12 gamma S_xx``: ill-conditioned, flagged in ``out_ill`` and scored exactly).
-    """
-    m, c = sx.shape
-    for k in range(m):
-        for i in range(c):
-            out_ill[k, i] = False
-            if excluded[k, i]:
-                out_inv[k, i] = np.nan
-                continue
-            a = np.float64(sx[k, i])
-            q = np.float64(sxx[k, i])
-            var = q - a * a / wsum[k]
-            if var > 12.0 * gamma * q:
-                out_inv[k, i] = 1.0 / np.sqrt(var)
-            else:
-                out_inv[k, i] = np.nan
-                out_ill[k, i] = True
-
-
-def inverse_sd_numpy(sx: np.ndarray, sxx: np.ndarray, wsum: np.ndarray, gamma: float,
-                     excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """NumPy reference of :func:`inverse_sd`."""
-    a, q = sx.astype(np.float64), sxx.astype(np.float64)
-    var = q - a * a / wsum[:, None]
-    good = var > 12.0 * gamma * q
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(good & ~excluded, 1.0 / np.sqrt(var), np.nan)
-    return inv, ~good & ~excluded
-
-
-def _uses_bits(uses: np.ndarray) -> np.ndarray:
-    """Rows of a boolean matrix (at most 62 columns) packed into int64 bit masks."""
-    bits = np.zeros(uses.shape[0], np.int64)
-    for p in range(uses.shape[1]):
-        bits |= uses[:, p].astype(np.int64) << p
-    return bits
-
-
-@njit(cache=True)
-def excluded_block(bits, drop, usable, out):
-    """``out[k, i]``: candidate ``i`` uses a primary feature member ``k`` drops, or is unusable."""
-    m, c = out.shape
-    for k in range(m):
-        d = drop[k]
-        for i in range(c):
-            out[k, i] = (bits[i] & d) != 0 or not usable[i]
+POOL_FACTOR = 4  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
 
 
 @contextmanager
@@ -164,21 +96,78 @@ class _Member:
         self.fallback = False
 
 
-def _weights_setup(ms: MaterializedSpace, members: list[_Member], n: int, R: np.ndarray,
-                   inv_sd: np.ndarray, u: np.ndarray):
-    """``inv_sd`` (members x candidates, float32; NaN = not approximable), forced lists and
-    the bounds ``u`` of the first dimension (residual matrix ``R``), in one pass over ``z``.
-    ``inv_sd`` and ``u`` are preallocated ``(len(members), n_candidates)`` buffers.
+class _Bounds:
+    """Per-group state shared by the dimensions: float32 ``1/sd`` of every member and
+    candidate (NaN = not approximable), the weights' sums and the pools of top bounds."""
 
-    NaN also marks candidates a member cannot see: dropped primary features, special
-    candidates whose non-finite rows carry weight or whose domain flags fail.
+    def __init__(self, ms: MaterializedSpace, members: list[_Member], n: int,
+                 inv_sd: np.ndarray):
+        n_m = len(members)
+        self.W = np.zeros((n, n_m), np.float32)
+        for k, mem in enumerate(members):
+            self.W[:, k] = np.bincount(mem.rows, minlength=n)
+        self.wsum = self.W.sum(axis=0).astype(np.float64)
+        self.wmax = self.W.max(axis=0).astype(np.float64)
+        self.gamma = 2.0 * (n + 2) * _U32
+        self.inv_sd = inv_sd
+        self.ms = ms
+        self.pools: tuple = ()
+        self.k_keep = 0
+        self.R = None  # unit residual matrix of the current dimension
+
+    def scan(self, work, n_members: int, k_keep: int) -> None:
+        """Run ``work(lo, hi, pools)`` over every chunk of candidates and keep the merged
+        pools. The chunks are split into one contiguous span per thread (numba's thread
+        count), each span filling its own pools; BLAS is single-threaded meanwhile (its
+        idle threads would spin against the other span)."""
+        self.k_keep = k_keep
+        n_chunks = -(-len(self.ms.code) // _CHUNK)
+        spans = np.array_split(np.arange(n_chunks), max(1, min(numba.get_num_threads(),
+                                                                 n_chunks)))
+        pools = [new_pools(n_members, k_keep) for _ in spans]
+
+        def run(j: int) -> None:
+            for c in spans[j]:
+                work(c * _CHUNK, min((c + 1) * _CHUNK, len(self.ms.code)), pools[j])
+
+        with threadpool_limits(1):
+            if len(spans) == 1:
+                run(0)
+            else:
+                with ThreadPoolExecutor(len(spans)) as pool:
+                    list(pool.map(run, range(len(spans))))
+        self.pools = merge_pools(pools)
+
+    def pool_of(self, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(bounds, indices)`` pooled for member ``k``: every candidate whose bound reaches
+        the pool's cut (-inf until a pool first overflowed; None after ties overflowed)."""
+        val, idx, valid, _, overflow = self.pools
+        if overflow[k]:
+            return None
+        return val[k, valid[k]], idx[k, valid[k]]
+
+    def full_bounds(self, k: int) -> np.ndarray:
+        """Bound of every candidate for member ``k`` (when its pool is not enough)."""
+        z = self.ms.z
+        u = np.empty(len(z), np.float32)
+        r = np.ascontiguousarray(self.R[:, k : k + 1].T)
+        for lo in range(0, len(z), _CHUNK):
+            hi = min(lo + _CHUNK, len(z))
+            upper_bounds(r @ z[lo:hi].T, self.inv_sd[k : k + 1, lo:hi], self.wmax[k : k + 1],
+                         self.gamma, u[None, lo:hi])
+        return u
+
+
+def _first_dimension(ms: MaterializedSpace, members: list[_Member], bounds: _Bounds,
+                     k_keep: int) -> list[np.ndarray]:
+    """One pass over ``z``: ``inv_sd``, the ill-conditioned candidates of each member
+    (returned; always scored exactly) and the pools of the first dimension (``bounds.R``).
+
+    NaN in ``inv_sd`` also marks candidates a member cannot see: dropped primary features,
+    special candidates whose non-finite rows carry weight or whose domain flags fail.
     """
     n_m, n_c = len(members), len(ms.code)
-    W = np.zeros((n, n_m), np.float32)
-    for k, mem in enumerate(members):
-        W[:, k] = np.bincount(mem.rows, minlength=n)
-    wsum = W.sum(axis=0).astype(np.float64)
-    gamma = 2.0 * (n + 2) * _U32
+    W, R = bounds.W, bounds.R
     D = np.array([mem.dropped for mem in members], dtype=np.float32).T  # (P, M)
     usable = np.zeros(n_c, bool)
     usable[ms.regular] = True
@@ -190,65 +179,75 @@ def _weights_setup(ms: MaterializedSpace, members: list[_Member], n: int, R: np.
     nz, pos = ms.need_nonzero[sp], ms.need_positive[sp]
     hidden |= (nz >= 0)[None, :] & ~nonzero[:, np.maximum(nz, 0)]
     hidden |= (pos >= 0)[None, :] & ~positive[:, np.maximum(pos, 0)]
-    wmax = W.max(axis=0).astype(np.float64)
-    forced: list[list[np.ndarray]] = [[] for _ in members]
-    ill = np.empty((n_m, _CHUNK), bool)
+    forced: dict[int, list[np.ndarray]] = {}  # chunk start -> ill-conditioned per member
     WR = np.ascontiguousarray(np.concatenate([W, R], axis=1).T)  # (2M, n): one pass for both
-    bits = None
-    if ms.uses.shape[1] <= 62:
-        bits = ms.__dict__.get("_uses_bits")
-        if bits is None:
-            bits = ms.__dict__["_uses_bits"] = _uses_bits(ms.uses)
-    drop = None if bits is None else _uses_bits(D.T > 0)
-    excluded = np.empty((n_m, _CHUNK), bool)
-    inv_buf, out_buf = np.empty((n_m, _CHUNK), np.float32), np.empty((n_m, _CHUNK), np.float32)
-    for lo in range(0, n_c, _CHUNK):
-        hi = min(lo + _CHUNK, n_c)
+    Wt = np.ascontiguousarray(W.T)
+    bits = ms.__dict__.get("_uses_bits")
+    if bits is None:
+        bits = ms.__dict__["_uses_bits"] = uses_bits(ms.uses)
+    drop = uses_bits(D.T > 0)
+
+    def work(lo: int, hi: int, pools: tuple) -> None:
         zc = ms.z[lo:hi]
         both = WR @ zc.T  # rows :n_m = S_x, rows n_m: = S_xr
-        sxx = W.T @ (zc * zc).T
-        exc = excluded[:, : hi - lo]
-        if bits is None:
-            exc[:] = ((ms.uses[lo:hi].astype(np.float32) @ D).T > 0) | ~usable[None, lo:hi]
-        else:
-            excluded_block(bits[lo:hi], drop, usable[lo:hi], exc)
+        sxx = Wt @ (zc * zc).T
         s_lo, s_hi = np.searchsorted(sp, [lo, hi])
-        exc[:, sp[s_lo:s_hi] - lo] |= hidden[:, s_lo:s_hi]
-        inv = inv_buf if hi - lo == _CHUNK else np.empty((n_m, hi - lo), np.float32)
-        inverse_sd(both[:n_m], sxx, wsum, gamma, exc, inv, ill[:, : hi - lo])
-        inv_sd[:, lo:hi] = inv
-        out = out_buf if hi - lo == _CHUNK else np.empty((n_m, hi - lo), np.float32)
-        upper_bounds(both[n_m:], inv, wmax, gamma, out)  # contiguous: vectorised loops
-        u[:, lo:hi] = out
-        for k in np.flatnonzero(ill[:, : hi - lo].any(axis=1)):
-            forced[k].append(lo + np.flatnonzero(ill[k, : hi - lo]))
-    return inv_sd, wmax, gamma, [np.concatenate(f) if f else np.empty(0, np.int64)
-                                 for f in forced], u
+        ill = np.empty((n_m, hi - lo), bool)
+        first_dimension_block(both[:n_m], sxx, both[n_m:], bounds.wsum, bounds.wmax,
+                              bounds.gamma, bits[:, lo:hi], drop, usable[lo:hi],
+                              sp[s_lo:s_hi] - lo, np.arange(s_lo, s_hi), hidden, lo,
+                              bounds.inv_sd, ill, *pools[:4], bounds.k_keep, pools[4])
+        if ill.any():
+            forced[lo] = [lo + np.flatnonzero(row) for row in ill]
+
+    bounds.scan(work, n_m, k_keep)
+    chunks = [forced[lo] for lo in sorted(forced)]
+    return [np.concatenate([c[k] for c in chunks]) if chunks else np.empty(0, np.int64)
+            for k in range(n_m)]
+
+
+def _next_dimension(ms: MaterializedSpace, bounds: _Bounds, active: np.ndarray,
+                    k_keep: int) -> None:
+    """Pools of a later dimension (residual matrix ``bounds.R``), one pass over ``z``."""
+    Rt = np.ascontiguousarray(bounds.R.T)
+
+    def work(lo: int, hi: int, pools: tuple) -> None:
+        next_dimension_block(Rt @ ms.z[lo:hi].T, bounds.inv_sd, bounds.wmax, bounds.gamma,
+                             active, lo, *pools[:4], bounds.k_keep, pools[4])
+
+    bounds.scan(work, len(active), k_keep)
 
 
 def _threshold(u: np.ndarray, k: int) -> float:
     """The ``k``-th largest non-NaN entry of ``u`` (-inf when there are fewer)."""
-    step = max(1, u.size // (64 * k))
-    sample = u[::step]
-    sample = sample[~np.isnan(sample)]
-    if sample.size > 4 * k // step + 1:
-        guess = np.partition(sample, sample.size - (4 * k // step + 1))[
-            sample.size - (4 * k // step + 1)]
-        sub = u[u >= guess]
-        if sub.size >= k:
-            return float(np.partition(sub, sub.size - k)[sub.size - k])
     finite = u[~np.isnan(u)]
     if finite.size <= k:
         return -np.inf
     return float(np.partition(finite, finite.size - k)[finite.size - k])
 
 
-def _screen_member(space, ms: MaterializedSpace, mem: _Member, u: np.ndarray,
-                   y_unit: np.ndarray, n_sis: int) -> list | None:
-    """Exact SIS of one member; None when the member must be refitted by ``run_sisso``.
+def _candidates_above(bounds: _Bounds, k: int, k_approx: int, cache: dict) -> tuple:
+    """``(thr, indices with bound >= thr)`` for the ``k_approx``-th largest bound ``thr``."""
+    pool = bounds.pool_of(k) if k_approx <= bounds.k_keep else None
+    if pool is None:
+        if "u" not in cache:
+            cache["u"] = bounds.full_bounds(k)
+        u = cache["u"]
+        thr = _threshold(u, k_approx)
+        return thr, np.flatnonzero(u >= thr)
+    val, idx = pool
+    thr = _threshold(val, k_approx)
+    if thr == -np.inf:  # the pool holds every candidate, unless it was cut
+        thr = float(bounds.pools[3][k])
+    return thr, idx[val >= thr]
 
-    Candidates whose bound ``u`` reaches the cut ``thr`` (plus the ill-conditioned ones) are
-    scored exactly; ``_select`` then runs on the exact-score prefix ``score >= s_L`` of the
+
+def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, k: int,
+                   y_unit: np.ndarray, n_sis: int) -> list | None:
+    """Exact SIS of member ``k``; None when the member must be refitted by ``run_sisso``.
+
+    Candidates whose bound reaches the cut ``thr`` (plus the ill-conditioned ones) are
+    scored exactly; ``select_candidates`` then runs on the exact-score prefix ``score >= s_L`` of the
     ``L`` best. The result is final when its lowest selected score minus ``GUARD`` is at
     least ``max(s_L, thr)``: every candidate left out scores below that.
     """
@@ -258,9 +257,11 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, u: np.ndarray,
     keep = _keep_size(n_sis, len(mem.exclude))
     k_approx = 3 * n_sis + 2 * len(mem.exclude) + 64
     length = 2 * n_sis + len(mem.exclude) + 32
+    cache: dict = {}
+    names = ms.__dict__.setdefault("_names", {})
     while True:
-        thr = _threshold(u, k_approx)
-        idx = np.union1d(np.flatnonzero(u >= thr), fixed)
+        thr, above = _candidates_above(bounds, k, k_approx, cache)
+        idx = np.union1d(above, fixed)
         code, a, b = ms.code[idx], ms.a[idx], ms.b[idx]
         vals = _values_of(code, a, b, mem.values, space._fortran)
         status = status_of_rows(vals, space._fortran, space._lower, space._upper)
@@ -271,9 +272,9 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, u: np.ndarray,
             whole = length >= len(ok)
             s_l = -np.inf if whole else float(ranked[length - 1])
             part = ok[score[ok] >= s_l]
-            cands = list(zip(score[part].tolist(), code[part].tolist(), a[part].tolist(),
-                             b[part].tolist(), strict=True))
-            chosen = _select(space, cands, mem.values, n_sis, mem.exclude)
+            chosen = select_candidates(space, score[part], code[part], a[part], b[part],
+                                       mem.values, n_sis, mem.exclude,
+                                       candidate_values=vals[part], names=names)
             filled = len(chosen) == n_sis
             low = min(c[0] for c in chosen) - GUARD if filled else -np.inf
             if filled and low >= max(s_l, thr):
@@ -348,15 +349,14 @@ def _residual_matrix(state: list[_Member], active, n: int, fit_intercept: bool):
     return R, units
 
 
-def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int, buffers: list,
-               clock: dict, *, n_dim: int, n_sis: int, n_models: int, metric: str,
-               fit_intercept: bool, keep_selected: bool) -> None:
+def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
+               inv_sd: np.ndarray, clock: dict, *, n_dim: int, n_sis: int, n_models: int,
+               metric: str, fit_intercept: bool, keep_selected: bool) -> None:
     """Lock-step SISSO of one group of members (results stay in the member states)."""
-    inv_sd, u = buffers
     t0 = time.perf_counter()
-    R, units = _residual_matrix(state, range(len(state)), n, fit_intercept)
-    with threadpool_limits(1):  # small products: BLAS threads cost more than they save
-        inv_sd, wmax, gamma, forced, u = _weights_setup(ms, state, n, R, inv_sd, u)
+    bounds = _Bounds(ms, state, n, inv_sd)
+    bounds.R, units = _residual_matrix(state, range(len(state)), n, fit_intercept)
+    forced = _first_dimension(ms, state, bounds, int(POOL_FACTOR * (3 * n_sis + 64)))
     clock["setup"] += time.perf_counter() - t0
     for mem, f in zip(state, forced, strict=True):
         mem.forced_all = f
@@ -366,20 +366,17 @@ def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int, buffe
             break
         t0 = time.perf_counter()
         if d > 1:
-            R, units = _residual_matrix(state, active, n, fit_intercept)
-            with threadpool_limits(1):
-                for lo in range(0, len(ms.code), _CHUNK):
-                    hi = min(lo + _CHUNK, len(ms.code))
-                    out = np.empty((len(state), hi - lo), np.float32)
-                    upper_bounds(R.T @ ms.z[lo:hi].T, np.ascontiguousarray(inv_sd[:, lo:hi]),
-                                 wmax, gamma, out)
-                    u[:, lo:hi] = out
+            bounds.R, units = _residual_matrix(state, active, n, fit_intercept)
+            is_active = np.zeros(len(state), np.bool_)
+            is_active[active] = True
+            k_keep = int(POOL_FACTOR * (3 * n_sis + 2 * (d - 1) * n_sis + 64))
+            _next_dimension(ms, bounds, is_active, k_keep)
         clock["bounds"] += time.perf_counter() - t0
         with _one_numba_thread():
             for k in active:
                 mem = state[k]
                 t0 = time.perf_counter()
-                chosen = _screen_member(space, ms, mem, u[k], units[k], n_sis)
+                chosen = _screen_member(space, ms, mem, bounds, k, units[k], n_sis)
                 t1 = time.perf_counter()
                 clock["screen"] += t1 - t0
                 if chosen is None:
@@ -438,12 +435,10 @@ def fit_members_batched(
                      None if m is None else np.asarray(m, bool), y_all) for r, m in members]
     # members in groups: the (group x candidates) buffers are allocated once and reused
     # (first-touch page faults of large fresh arrays are expensive)
-    size = min(len(state), GROUP)
-    buffers = (np.empty((size, len(ms.code)), np.float32),
-               np.empty((size, len(ms.code)), np.float32))
+    inv_sd = np.empty((min(len(state), GROUP), len(ms.code)), np.float32)
     for lo in range(0, len(state), GROUP):
         group = state[lo : lo + GROUP]
-        _fit_group(space, ms, group, n, [b[: len(group)] for b in buffers], clock,
+        _fit_group(space, ms, group, n, inv_sd[: len(group)], clock,
                    n_dim=int(n_dim), n_sis=int(n_sis), n_models=n_models, metric=metric,
                    fit_intercept=fit_intercept, keep_selected=keep_selected)
     results = []
