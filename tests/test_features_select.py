@@ -152,3 +152,4 @@ def test_select_matches_original_on_a_space(fortran: bool) -> None:
         assert len(ref) < min(n_sis, len(cands)) or n_sis < 400  # duplicates were merged
         for g, q in zip(got, ref, strict=True):
             np.testing.assert_array_equal(g[4], q[4])
+

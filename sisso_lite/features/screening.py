@@ -252,5 +252,6 @@ def select_candidates(
     # the keys of _simpler_key, built in bulk
     rank = key_ranks(list(zip(comp.tolist(), map(len, names_kept), names_kept, strict=True)))
     picked = select_indices(score, unit_rows(vals), rank, corr_threshold, SCORE_TOL, n_sis)
-    return [(float(score[k]), int(code[k]), int(arg_a[k]), int(arg_b[k]), vals[k].copy())
-            for k in picked.tolist()]
+    rows = vals[picked]
+    return list(zip(score[picked].tolist(), code[picked].tolist(), arg_a[picked].tolist(),
+                    arg_b[picked].tolist(), rows, strict=True))

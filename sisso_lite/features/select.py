@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["select_indices", "select_indices_reference"]
+__all__ = ["key_ranks", "select_indices", "select_indices_reference", "unit_rows"]
 
 
 @njit(cache=True)

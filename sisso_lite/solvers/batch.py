@@ -116,7 +116,7 @@ class _Bounds:
         self.R = None  # unit residual matrix of the current dimension
 
     def scan(self, work, n_members: int, k_keep: int) -> None:
-        """Run ``work(lo, hi, pools)`` over every chunk of candidates and keep the merged
+        """Run ``work(lo, hi, pools, scratch)`` over every chunk of candidates and keep the merged
         pools. The chunks are split into one contiguous span per thread (numba's thread
         count), each span filling its own pools; BLAS is single-threaded meanwhile (its
         idle threads would spin against the other span)."""
@@ -127,8 +127,9 @@ class _Bounds:
         pools = [new_pools(n_members, k_keep) for _ in spans]
 
         def run(j: int) -> None:
+            scratch: dict = {}  # per-thread buffers, reused over the chunks of the span
             for c in spans[j]:
-                work(c * _CHUNK, min((c + 1) * _CHUNK, len(self.ms.code)), pools[j])
+                work(c * _CHUNK, min((c + 1) * _CHUNK, len(self.ms.code)), pools[j], scratch)
 
         with threadpool_limits(1):
             if len(spans) == 1:
@@ -187,12 +188,18 @@ def _first_dimension(ms: MaterializedSpace, members: list[_Member], bounds: _Bou
         bits = ms.__dict__["_uses_bits"] = uses_bits(ms.uses)
     drop = uses_bits(D.T > 0)
 
-    def work(lo: int, hi: int, pools: tuple) -> None:
+    def work(lo: int, hi: int, pools: tuple, scratch: dict) -> None:
+        if not scratch:  # fresh large arrays per chunk would cost page faults
+            scratch.update(both=np.empty((2 * n_m, _CHUNK), np.float32),
+                           sxx=np.empty((n_m, _CHUNK), np.float32),
+                           sq=np.empty((_CHUNK, ms.z.shape[1]), np.float32),
+                           ill=np.empty((n_m, _CHUNK), bool))
+        c = hi - lo
         zc = ms.z[lo:hi]
-        both = WR @ zc.T  # rows :n_m = S_x, rows n_m: = S_xr
-        sxx = Wt @ (zc * zc).T
+        both, sxx, ill = scratch["both"][:, :c], scratch["sxx"][:, :c], scratch["ill"][:, :c]
+        np.matmul(WR, zc.T, out=both)  # rows :n_m = S_x, rows n_m: = S_xr
+        np.matmul(Wt, np.square(zc, out=scratch["sq"][:c]).T, out=sxx)
         s_lo, s_hi = np.searchsorted(sp, [lo, hi])
-        ill = np.empty((n_m, hi - lo), bool)
         first_dimension_block(both[:n_m], sxx, both[n_m:], bounds.wsum, bounds.wmax,
                               bounds.gamma, bits[:, lo:hi], drop, usable[lo:hi],
                               sp[s_lo:s_hi] - lo, np.arange(s_lo, s_hi), hidden, lo,
@@ -211,9 +218,13 @@ def _next_dimension(ms: MaterializedSpace, bounds: _Bounds, active: np.ndarray,
     """Pools of a later dimension (residual matrix ``bounds.R``), one pass over ``z``."""
     Rt = np.ascontiguousarray(bounds.R.T)
 
-    def work(lo: int, hi: int, pools: tuple) -> None:
-        next_dimension_block(Rt @ ms.z[lo:hi].T, bounds.inv_sd, bounds.wmax, bounds.gamma,
-                             active, lo, *pools[:4], bounds.k_keep, pools[4])
+    def work(lo: int, hi: int, pools: tuple, scratch: dict) -> None:
+        if not scratch:
+            scratch["sxr"] = np.empty((len(Rt), _CHUNK), np.float32)
+        sxr = scratch["sxr"][:, : hi - lo]
+        np.matmul(Rt, ms.z[lo:hi].T, out=sxr)
+        next_dimension_block(sxr, bounds.inv_sd, bounds.wmax, bounds.gamma, active, lo,
+                             *pools[:4], bounds.k_keep, pools[4])
 
     bounds.scan(work, len(active), k_keep)
 
@@ -247,9 +258,10 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
     """Exact SIS of member ``k``; None when the member must be refitted by ``run_sisso``.
 
     Candidates whose bound reaches the cut ``thr`` (plus the ill-conditioned ones) are
-    scored exactly; ``select_candidates`` then runs on the exact-score prefix ``score >= s_L`` of the
-    ``L`` best. The result is final when its lowest selected score minus ``GUARD`` is at
-    least ``max(s_L, thr)``: every candidate left out scores below that.
+    scored exactly; ``select_candidates`` then runs on the exact-score prefix
+    ``score >= s_L`` of the ``L`` best. The result is final when its lowest selected score
+    minus ``GUARD`` is at least ``max(s_L, thr)``: every candidate left out scores below
+    that.
     """
     n_rows = mem.values.shape[1]
     task, ones = np.zeros(n_rows, np.int64), np.ones(1)
@@ -307,10 +319,11 @@ def _expression(space, ms: MaterializedSpace, c: int, a: int, b: int):
 def _fit_dimension(space, ms, mem: _Member, d: int, chosen: list, n_models: int,
                    metric: str, fit_intercept: bool, keep_selected: bool) -> None:
     """Union update and L0 of one member, as ``run_sisso`` (expressions built lazily)."""
+    names = ms.__dict__.setdefault("_names", {})  # filled by select_candidates
     for _, c, a, b, vals in chosen:
-        mem.exclude.add(space._names[a] if c < 0 else space.candidate_name(c, a, b))
+        mem.exclude.add(names[(c, a, b)])
         mem.union_expr.append((c, a, b))
-        mem.union_vals.append(np.asarray(vals, dtype=np.float64))
+        mem.union_vals.append(vals)
     if keep_selected:
         mem.selected[d] = [_expression(space, ms, c, a, b) for _, c, a, b, _ in chosen]
     mem.scores[d] = np.array([c[0] for c in chosen], dtype=np.float64)

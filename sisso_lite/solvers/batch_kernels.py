@@ -18,8 +18,9 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
-    "excluded_block", "first_dimension_block", "inverse_sd", "inverse_sd_numpy", "merge_pools",
-    "new_pools", "next_dimension_block", "pool_numpy", "upper_bounds", "upper_bounds_numpy", "uses_bits",
+    "excluded_block", "first_dimension_block", "inverse_sd", "inverse_sd_numpy",
+    "merge_pools", "new_pools", "next_dimension_block", "pool_numpy", "upper_bounds",
+    "upper_bounds_numpy", "uses_bits",
 ]  # fmt: skip
 
 
@@ -156,7 +157,13 @@ def _push_row(bound, offset, k, pool_val, pool_idx, pool_n, cut, k_keep, overflo
         return
     capacity = pool_val.shape[1]
     n, ck = pool_n[k], cut[k]
-    for i in range(bound.shape[0]):
+    above = np.empty(bound.shape[0], np.int64)
+    n_above = 0
+    for i in range(bound.shape[0]):  # branch-free pre-filter on the cut at entry
+        above[n_above] = i
+        n_above += bound[i] >= ck
+    for j in range(n_above):
+        i = above[j]
         value = bound[i]
         if value >= ck:
             if n == capacity:
@@ -181,8 +188,8 @@ def first_dimension_block(sx, sxx, sxr, wsum, wmax, gamma, bits, drop, usable, h
     runs chunks in threads, each with its own pools).
 
     Member ``k`` cannot see candidate ``i`` when it is excluded (:func:`excluded_block` on
-    ``bits``, ``drop``, ``usable`` of the chunk) or hidden (``hidden[k, hidden_col[j]]`` for the chunk
-    positions ``hidden_pos[j]``). Writes ``inv_out[k, offset + i]`` (float32
+    ``bits``, ``drop``, ``usable`` of the chunk) or hidden (``hidden[k, hidden_col[j]]``
+    for the chunk positions ``hidden_pos[j]``). Writes ``inv_out[k, offset + i]`` (float32
     :func:`inverse_sd`; NaN when excluded, hidden or ill-conditioned) and ``ill_out[k, i]``,
     and pushes the :func:`upper_bounds` value of the other candidates into member ``k``'s
     pool.
