@@ -4,7 +4,6 @@ functions that fit members (per member with ``run_sisso``, in lock-step with
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,23 +66,9 @@ def _predict_row(model, row: np.ndarray, names) -> float:
         return np.nan
 
 
-@contextmanager
-def _numba_threads(n: int | None):
-    if n is None:
-        yield
-        return
-    import numba
-
-    old = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
 def _fit_member(space, y, rows, allowed, params: dict, numba_threads: int | None):
     """Run SISSO for one member; returns its best model of the largest dimension."""
+    from sisso_lite.estimators import _numba_threads
     from sisso_lite.solvers.driver import run_sisso
 
     with _numba_threads(numba_threads):

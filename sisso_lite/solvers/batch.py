@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -63,15 +62,11 @@ _CHUNK = 16384
 POOL_FACTOR = 4  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
 
 
-@contextmanager
 def _one_numba_thread():
     """Member-sized kernels (exact scoring, L0) run faster without numba's thread pool."""
-    old = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
+    from sisso_lite.estimators import _numba_threads
+
+    return _numba_threads(1)
 
 
 class _Member:
