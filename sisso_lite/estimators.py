@@ -202,6 +202,7 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
                 space, y_arr, n_dim=self.n_dim, n_sis=self.n_sis, n_models=self.n_models,
                 metric=str(self.metric).lower(), fit_intercept=self.fit_intercept,
                 tasks=tasks_arr, verbose=self.verbose, task_weighting=self.task_weighting,
+                release_space=True,  # the space is not kept: free its values before the last L0
             )
         self.result_ = result
         self.timings_ = {"build": t_build, "build_cpu": c_build,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from .kernels import run_program_nb
 from .operators import CODE, NAME, VAR, unit_of
 from .units import Unit, parse_unit
 
-__all__ = ["Expression", "format_node"]
+__all__ = ["Expression", "NodeNames", "format_node"]
 
 _FORMAT = "sisso_lite.expression/1"
 
@@ -28,6 +29,73 @@ def format_node(code: int, a: str, b: str | None = None) -> str:
     if name.startswith("^"):
         return f"({a}){name}"
     return f"{name}({a})"
+
+
+class NodeNames(Sequence[str]):
+    """Fortran strings of the nodes of a feature table, the newest tier formatted on demand.
+
+    A stored feature space holds up to a few hundred thousand nodes; their strings (about
+    80 bytes each as Python objects) are only read for the few features that are selected,
+    deduplicated or compared by name. Fixed nodes (all tiers but the newest, see
+    :meth:`add_tier` and :meth:`fix`) are kept as strings; a newer node ``k`` is
+    ``format_node(op[k], self[a[k]], self[b[k]])``, built when asked for and not kept.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Strings of the first nodes (e.g. the primary features).
+    """
+
+    __slots__ = ("_fixed", "_op", "_a", "_b", "_size")
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self._fixed = [str(n) for n in names]
+        self._op: np.ndarray | None = None
+        self._a: np.ndarray | None = None
+        self._b: np.ndarray | None = None
+        self._size = len(self._fixed)
+
+    def fix(self) -> None:
+        """Format and keep the strings of all current nodes (before they become operands)."""
+        self._fixed.extend(self._format(k) for k in range(len(self._fixed), self._size))
+
+    def add_tier(self, op: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
+        """Set the node table to ``(op, a, b)`` (all nodes); the nodes added are formatted lazily.
+
+        The previous lazy tier is kept as strings from now on (:meth:`fix`): only the newest
+        tier is computed on demand, and its operands are plain list lookups.
+        """
+        self.fix()
+        self._op, self._a, self._b = op, a, b
+        self._size = len(op)
+
+    def __len__(self) -> int:
+        return self._size
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._format(k) for k in range(*index.indices(self._size))]
+        k = operator.index(index)
+        if 0 <= k < len(self._fixed):
+            return self._fixed[k]
+        if k < 0:
+            k += self._size
+        if not 0 <= k < self._size:
+            raise IndexError(f"node {index} out of range ({self._size} nodes)")
+        return self._format(k)
+
+    def _format(self, k: int) -> str:
+        if k < len(self._fixed):
+            return self._fixed[k]
+        b = int(self._b[k])
+        return format_node(int(self._op[k]), self._format(int(self._a[k])),
+                           self._format(b) if b >= 0 else None)  # fmt: skip
 
 
 class Expression:

@@ -139,16 +139,17 @@ def screen_last_rung_chunks(
 ):  # fmt: skip
     """:func:`screen_last_rung_pearson` over chunks ``bounds[c]:bounds[c+1]`` in parallel.
 
-    Returns per-chunk ``n_valid``, ``n_top`` and ``(n_chunks, 2 keep)`` top arrays.
+    Returns per-chunk ``n_valid``, ``n_top`` and ``(n_chunks, keep)`` top arrays: a chunk
+    that found more than ``keep`` candidates keeps its ``keep`` best (by score, stable
+    on ties, see :func:`truncate_top`), which is all the global top ``keep`` can use.
     """
     n_chunks = bounds.shape[0] - 1
-    capacity = 2 * keep
     n_valid = np.zeros(n_chunks, np.int64)
     n_top = np.zeros(n_chunks, np.int64)
-    score = np.full((n_chunks, capacity), -np.inf)
-    code = np.zeros((n_chunks, capacity), np.int64)
-    arg_x = np.zeros((n_chunks, capacity), np.int64)
-    arg_y = np.zeros((n_chunks, capacity), np.int64)
+    score = np.full((n_chunks, keep), -np.inf)
+    code = np.zeros((n_chunks, keep), np.int64)
+    arg_x = np.zeros((n_chunks, keep), np.int64)
+    arg_y = np.zeros((n_chunks, keep), np.int64)
     for c in prange(n_chunks):
         nv, nt, sc, co, xa, yb = screen_last_rung_pearson(
             bounds[c], bounds[c + 1], opmask, op, arg_a, arg_b, complexity, max_complexity,
@@ -156,6 +157,7 @@ def screen_last_rung_chunks(
             lower, upper, older_flat, older_off, tier_flat, tier_off, y_unit, task_index,
             n_tasks, weights, keep,
         )  # fmt: skip
+        nt = truncate_top(sc, co, xa, yb, nt, keep)
         n_valid[c] = nv
         n_top[c] = nt
         score[c, :nt] = sc[:nt]
@@ -163,6 +165,38 @@ def screen_last_rung_chunks(
         arg_x[c, :nt] = xa[:nt]
         arg_y[c, :nt] = yb[:nt]
     return n_valid, n_top, score, code, arg_x, arg_y
+
+
+@njit(cache=True)
+def truncate_top(score, code, arg_a, arg_b, n, keep):
+    """Keep the ``keep`` best of the first ``n`` entries in place; returns the new count.
+
+    When ``n > keep`` the entries are reordered by decreasing score, ties in their current
+    order (stable), and cut at ``keep``. A global stable sort of chunk-major concatenations
+    then picks the same top ``keep`` (same order) as without the cut: every entry cut
+    ranks after ``keep`` entries of its own chunk. ``n <= keep`` leaves everything as is.
+    """
+    if n <= keep:
+        return n
+    order = np.argsort(-score[:n], kind="mergesort")[:keep]
+    score[:keep] = score[order].copy()
+    code[:keep] = code[order].copy()
+    arg_a[:keep] = arg_a[order].copy()
+    arg_b[:keep] = arg_b[order].copy()
+    return keep
+
+
+def truncate_top_numpy(
+    score: np.ndarray, code: np.ndarray, arg_a: np.ndarray, arg_b: np.ndarray, n: int,
+    keep: int,
+) -> int:  # fmt: skip
+    """NumPy reference of :func:`truncate_top`."""
+    if n <= keep:
+        return n
+    order = np.argsort(-score[:n], kind="stable")[:keep]
+    for arr in (score, code, arg_a, arg_b):
+        arr[:keep] = arr[order]
+    return keep
 
 
 def chunk_bounds(

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .expression import Expression, format_node
+from .expression import Expression, NodeNames, format_node
 from .generate import (
     MODE_RECORD,
     compute_nodes,
@@ -143,8 +143,8 @@ class FeatureSpace:
         self._unit_vec = np.array(
             [u.vector(self.unit_bases_) for u in parsed], dtype=np.float64
         ).reshape(n_primary, len(self.unit_bases_))
-        self._uses = np.eye(n_primary, dtype=np.bool_)
-        self._names: list[str] = list(names)
+        self._uses_table: np.ndarray | None = None
+        self._names = NodeNames(names)
         self._static_inputs = None
         self._tier_starts = [0]
         self.n_features_per_rung_ = [n_primary]
@@ -183,6 +183,7 @@ class FeatureSpace:
         return {**cached, "nonzero": nonzero, "positive": positive}
 
     def _build_rung(self, rung: int) -> None:
+        self._names.fix()  # the newest tier's strings are read often below (as operands)
         inputs = self._rung_inputs(self._values)
         opmask = np.array(operator_mask(self.operator_sets_[rung - 1]), dtype=np.bool_)
         n_total = len(self._names)
@@ -216,37 +217,41 @@ class FeatureSpace:
         )
         del fid
         code, a, b, comp = code[keep], a[keep], b[keep], comp[keep]
-        names = self._node_names(code, a, b)
         grown = np.empty((n_total + len(code), self.n_samples_))
         grown[:n_total] = self._values
         self._values = grown  # no second copy of the stored rungs
         compute_nodes_into(code, a, b, grown, self._fortran, grown, n_total)
         unit_new = _unit_vectors(code, self._unit_vec[a], self._unit_vec[np.maximum(b, 0)])
-        uses_new = self._uses[a] | np.where((b >= 0)[:, None], self._uses[np.maximum(b, 0)], False)
         self._tier_starts.append(n_total)
         self._op = np.concatenate([self._op, code])
         self._a = np.concatenate([self._a, a])
         self._b = np.concatenate([self._b, b])
         self._complexity = np.concatenate([self._complexity, comp])
         self._unit_vec = np.vstack([self._unit_vec, unit_new])
-        self._uses = np.vstack([self._uses, uses_new])
-        self._names.extend(names)
+        self._uses_table = None
+        self._names.add_tier(self._op, self._a, self._b)
         self.n_features_per_rung_.append(len(self._names))
+
+    @property
+    def _uses(self) -> np.ndarray:
+        """Bool ``(n_stored, n_primary)``: primary features each stored feature reads.
+
+        Only screens restricted by ``allowed_primary`` need it: built on first use, tier by
+        tier (operands lie in earlier tiers), and kept until the next rung is added.
+        """
+        if self._uses_table is None:
+            n_total, n_primary = len(self._names), len(self.primary_names_)
+            uses = np.zeros((n_total, n_primary), dtype=np.bool_)
+            uses[:n_primary] = np.eye(n_primary, dtype=np.bool_)
+            bounds = [*self._tier_starts[1:], n_total]
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+                a, b = self._a[lo:hi], self._b[lo:hi]
+                uses[lo:hi] = uses[a] | (uses[np.maximum(b, 0)] & (b >= 0)[:, None])
+            self._uses_table = uses
+        return self._uses_table
 
     def _node_name(self, code: int, a: int, b: int) -> str:
         return format_node(code, self._names[a], self._names[b] if b >= 0 else None)
-
-    def _node_names(self, code: np.ndarray, a: np.ndarray, b: np.ndarray) -> list[str]:
-        """Fortran strings of new nodes (in chunks: no large transient int lists)."""
-        names: list[str] = []
-        for lo in range(0, len(code), 8192):
-            hi = lo + 8192
-            names.extend(
-                self._node_name(c, x, y)
-                for c, x, y in zip(code[lo:hi].tolist(), a[lo:hi].tolist(),
-                                   b[lo:hi].tolist(), strict=True)
-            )  # fmt: skip
-        return names
 
     def _same_values_check(self, code: np.ndarray, a: np.ndarray, b: np.ndarray) -> Any:
         """Callable ``(g, r) -> bool``: candidates g and r really have the same values."""
@@ -353,19 +358,35 @@ class FeatureSpace:
             return np.empty((np.asarray(X).shape[0], 0))
         return np.column_stack([expr.evaluate(X) for expr in expressions])
 
-    def _check_built(self) -> None:
-        if not hasattr(self, "_values"):
+    def release(self) -> None:
+        """Free the stored feature values, by far the largest array of a built space.
+
+        For a caller that is done screening (e.g. before the final L0 search of a fit).
+        Names, expressions and sizes stay available (``stored_names``, ``expression_of``,
+        ``n_features_per_rung_``); ``screen`` raises until the space is built again.
+        """
+        self._check_built(values=False)
+        self.__dict__.pop("_values", None)
+        self.__dict__.pop("_status", None)
+        self._static_inputs = None
+        self._uses_table = None
+
+    def _check_built(self, values: bool = True) -> None:
+        if not hasattr(self, "_names"):
             raise RuntimeError("call FeatureSpace.build(X, names, units) first")
+        if values and not hasattr(self, "_values"):
+            raise RuntimeError("the stored values were released (FeatureSpace.release); "
+                               "call FeatureSpace.build(X, names, units) again")
 
     @property
     def n_stored_(self) -> int:
         """Number of stored features (all rungs but the last)."""
-        self._check_built()
+        self._check_built(values=False)
         return len(self._names)
 
     def stored_names(self) -> list[str]:
         """Fortran strings of the stored features (primary features first)."""
-        self._check_built()
+        self._check_built(values=False)
         return list(self._names)
 
 

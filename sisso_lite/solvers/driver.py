@@ -75,6 +75,7 @@ def run_sisso(
     tasks=None,
     task_weighting: int = 1,
     verbose: bool = False,
+    release_space: bool = False,
 ) -> SissoResult:
     """Run SISSO on a built :class:`~sisso_lite.features.FeatureSpace`.
 
@@ -104,6 +105,10 @@ def run_sisso(
         Multi-task error: quadratic mean of task RMSEs (1) or sample-weighted RMSE (2).
     verbose : bool
         Show a tqdm progress bar over the dimensions.
+    release_space : bool
+        Call ``space.release()`` (free the stored feature values) right after the screening
+        of dimension ``n_dim``, so that the last L0 search does not hold them: for callers
+        that do not reuse ``space`` (``SissoRegressor.fit``). Results are unchanged.
 
     Returns
     -------
@@ -161,6 +166,8 @@ def run_sisso(
         new = space.screen(scorer, n_sis=int(n_sis), exclude=exclude, **screen_kw)
         timings["sis"][d] = time.perf_counter() - t0
         timings["sis_cpu"][d] = time.process_time() - c0
+        if release_space and d == int(n_dim):
+            space.release()  # the last screen is done: only the union's values are needed
         sizes = getattr(space, "n_features_per_rung_", None)
         timings["n_features_scored"][d] = int(sizes[-1]) if sizes else 0
         selected[d] = [f.expression for f in new]

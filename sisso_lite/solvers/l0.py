@@ -343,6 +343,20 @@ def _task_weights(counts: np.ndarray, task_weighting: int) -> np.ndarray:
     return np.full(len(counts), 1.0 / counts.sum())
 
 
+def _gram(Xs: np.ndarray, yc: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-task ``G[t] = Xs_t^T Xs_t``, ``b[t] = Xs_t^T yc_t``, ``yy[t]``; ``G`` (the largest
+    array of the search) is written by the BLAS product itself, never copied."""
+    T, m = len(offsets) - 1, Xs.shape[1]
+    G = (Xs.T @ Xs)[None] if T == 1 else np.empty((T, m, m))
+    b, yy = np.empty((T, m)), np.empty(T)
+    for t in range(T):
+        sl = slice(offsets[t], offsets[t + 1])
+        if T > 1:
+            np.matmul(Xs[sl].T, Xs[sl], out=G[t])
+        b[t], yy[t] = Xs[sl].T @ yc[sl], yc[sl] @ yc[sl]
+    return G, b, yy
+
+
 def refit_model(
     features: np.ndarray,
     y: np.ndarray,
@@ -445,15 +459,7 @@ def l0_search(
     scale = np.sqrt(np.einsum("ij,ij->j", Xc, Xc))
     scale[scale == 0.0] = 1.0
     Xs = Xc / scale
-    m = X.shape[1]
-    G = np.empty((T, m, m))
-    b = np.empty((T, m))
-    yy = np.empty(T)
-    for t in range(T):
-        sl = slice(offsets[t], offsets[t + 1])
-        G[t] = Xs[sl].T @ Xs[sl]
-        b[t] = Xs[sl].T @ yc[sl]
-        yy[t] = yc[sl] @ yc[sl]
+    G, b, yy = _gram(Xs, yc, offsets)
     weights = _task_weights(counts, task_weighting)
     if n_blocks is None:
         n_blocks = 8 * numba.get_num_threads()
