@@ -78,7 +78,7 @@ def test_release_keeps_names_and_blocks_screening():
     names = space.stored_names()
     expr = space.expression_of(space.n_stored_ - 1)
     space.release()
-    assert not hasattr(space, "_values")
+    assert "_storage" not in vars(space)
     assert space.stored_names() == names and space.n_stored_ == len(names)
     assert space.expression_of(space.n_stored_ - 1) == expr
     with pytest.raises(RuntimeError, match="released"):

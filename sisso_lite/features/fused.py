@@ -55,14 +55,25 @@ def _compact(top_score, top_code, top_a, top_b, keep):
     return top_score[keep - 1]
 
 
+@njit(cache=True, inline="always")
+def _row(x, start, shift):
+    """Row of feature ``x`` in a values window (see ``storage.StoredValues``)."""
+    return x if x < start else x - shift
+
+
 @njit(cache=True)
 def screen_last_rung_pearson(
     tier_start, tier_stop, opmask, op, arg_a, arg_b, complexity, max_complexity, right_first,
-    unit_id, nonzero, positive, dimensionless, allowed, values, fortran, lower, upper,
-    older_flat, older_off, tier_flat, tier_off, y_unit, task_index, n_tasks, weights, keep,
+    unit_id, nonzero, positive, dimensionless, allowed, values, start, shift, fortran, lower,
+    upper, older_flat, older_off, tier_flat, tier_off, y_unit, task_index, n_tasks, weights,
+    keep, threshold,
 ):  # fmt: skip
     """Score the last-rung candidates of tier features ``[tier_start, tier_stop)``.
 
+    Feature ``x`` is row ``x`` of ``values`` below ``start`` and row ``x - shift`` above
+    (a window of virtual rows, ``storage.StoredValues``; ``shift = 0``: all rows stored).
+    Candidates scoring below ``threshold`` (e.g. the ``keep``-th best score of earlier
+    blocks; ``-inf``: none) are not kept.
     Returns ``(n_valid, n_top, score, code, a, b)``: ``n_valid`` counts the valid candidates
     (Fortran's feature count); the top arrays hold the ``n_top`` best selectable candidates
     (unsorted, at least the best ``keep``). Partner lists are those of the whole tier.
@@ -74,7 +85,6 @@ def screen_last_rung_pearson(
     top_a = np.empty(capacity, np.int64)
     top_b = np.empty(capacity, np.int64)
     n_top = 0
-    threshold = -np.inf
     buf = np.empty(n_samples)
     cand_code = np.empty(MAX_PER_PAIR, np.int64)
     cand_x = np.empty(MAX_PER_PAIR, np.int64)
@@ -105,7 +115,9 @@ def screen_last_rung_pearson(
                 code = cand_code[k]
                 x = cand_x[k]
                 y = cand_y[k]
-                apply_op_rows(code, values, x, y if y >= 0 else x, buf, real_cbrt)
+                rx = _row(x, start, shift)
+                apply_op_rows(code, values, rx, _row(y, start, shift) if y >= 0 else rx, buf,
+                              real_cbrt)  # fmt: skip
                 s1, s2, sy = feature_sums(buf, y_unit)
                 status = fast_status(buf, s1, s2, fortran, lower, upper)
                 if status == INVALID:
@@ -134,8 +146,9 @@ def screen_last_rung_pearson(
 @njit(cache=True, parallel=True)
 def screen_last_rung_chunks(
     bounds, opmask, op, arg_a, arg_b, complexity, max_complexity, right_first, unit_id,
-    nonzero, positive, dimensionless, allowed, values, fortran, lower, upper,
+    nonzero, positive, dimensionless, allowed, values, start, shift, fortran, lower, upper,
     older_flat, older_off, tier_flat, tier_off, y_unit, task_index, n_tasks, weights, keep,
+    threshold,
 ):  # fmt: skip
     """:func:`screen_last_rung_pearson` over chunks ``bounds[c]:bounds[c+1]`` in parallel.
 
@@ -153,9 +166,9 @@ def screen_last_rung_chunks(
     for c in prange(n_chunks):
         nv, nt, sc, co, xa, yb = screen_last_rung_pearson(
             bounds[c], bounds[c + 1], opmask, op, arg_a, arg_b, complexity, max_complexity,
-            right_first, unit_id, nonzero, positive, dimensionless, allowed, values, fortran,
-            lower, upper, older_flat, older_off, tier_flat, tier_off, y_unit, task_index,
-            n_tasks, weights, keep,
+            right_first, unit_id, nonzero, positive, dimensionless, allowed, values, start,
+            shift, fortran, lower, upper, older_flat, older_off, tier_flat, tier_off, y_unit,
+            task_index, n_tasks, weights, keep, threshold,
         )  # fmt: skip
         nt = truncate_top(sc, co, xa, yb, nt, keep)
         n_valid[c] = nv

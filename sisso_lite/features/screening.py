@@ -20,10 +20,11 @@ import numba
 import numpy as np
 
 from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
-from .generate import MAX_PER_PAIR, MODE_VALUES, compute_nodes, generate_rung, status_of_rows
+from .generate import MAX_PER_PAIR, MODE_VALUES, compute_nodes, generate_rung
 from .kernels import SELECTABLE, pearson_score_one
 from .operators import operator_mask
 from .select import key_ranks, select_indices, unit_rows
+from .storage import StoredValues
 
 if TYPE_CHECKING:
     from .space import FeatureSpace, ScreenedFeature
@@ -52,51 +53,122 @@ def screen_space(
         raise ValueError("n_sis must be >= 1")
     excluded = set(exclude or ())
     if rows is None:
-        values = space._values
+        store, status, flags = space._storage, space._status, None
     else:
         rows = np.asarray(rows, dtype=np.int64).ravel()
         if rows.size < 2 or rows.min() < 0 or rows.max() >= space.n_samples_:
             raise ValueError(f"rows must index the {space.n_samples_} build samples")
-        values = np.ascontiguousarray(space._values[:, rows])
-    n_rows = values.shape[1]
+        store = space._storage.subset(rows)
+        status, *flags = store.status_and_flags(space._lower, space._upper)
+    n_rows = store.n_samples
     if getattr(scorer, "n_samples", None) not in (None, n_rows):
         raise ValueError(f"scorer expects {scorer.n_samples} samples but {n_rows} rows screened")
     allowed = _allowed_features(space, allowed_primary)
     keep = _keep_size(n_sis, len(excluded))
-
-    # ---- stored rungs: score in blocks
-    status = space._status if rows is None else status_of_rows(
-        values, space._fortran, space._lower, space._upper
-    )
-    stored = np.flatnonzero((status == SELECTABLE) & allowed)
+    selectable = (status == SELECTABLE) & allowed
     fast = scorer.fast_path() if hasattr(scorer, "fast_path") else None
-    if fast is not None:  # same per-row kernel as score_block, without copying the rows
-        stored_scores = pearson_scores_at(values, stored, *fast)
-    else:
-        stored_scores = np.concatenate(
+    if fast is not None:
+        stored_scores, n_valid, last = _screen_fast(space, store, fast, selectable, allowed,
+                                                    flags, keep)  # fmt: skip
+    else:  # generic scorers read materialised rows
+        values = store.full(cache=rows is None)
+        stored = np.flatnonzero(selectable)
+        stored_scores = np.full(store.n_total, np.nan)
+        stored_scores[stored] = np.concatenate(
             [scorer.score_block(values[block]) for block in _blocks(stored, n_rows)]
             or [np.empty(0)]
         )
+        n_valid, last = (_screen_last_rung(space, scorer, values, allowed, keep)
+                         if space.n_rungs_ >= 1 else (0, []))  # fmt: skip
+    stored = np.flatnonzero(selectable)
+    stored_scores = stored_scores[stored]
     cands: list[tuple[float, int, int, int]] = []  # (score, code, a, b); code -1 = stored a
     top = np.argsort(-np.nan_to_num(stored_scores, nan=-1.0), kind="stable")[:keep]
     for k in top:
         if not np.isnan(stored_scores[k]):
             cands.append((float(stored_scores[k]), -1, int(stored[k]), -1))
+    cands.extend(last)
+    if (space.n_rungs_ >= 1 and rows is None and allowed_primary is None
+            and not space._last_rung_counted):  # fmt: skip
+        space.n_features_per_rung_.append(space.n_stored_ + n_valid)
+        space._last_rung_counted = True
 
-    # ---- last rung: generated, scored and discarded
-    if space.n_rungs_ >= 1:
-        n_valid, last = _screen_last_rung(space, scorer, values, allowed, keep)
-        cands.extend(last)
-        if rows is None and allowed_primary is None and not space._last_rung_counted:
-            space.n_features_per_rung_.append(space.n_stored_ + n_valid)
-            space._last_rung_counted = True
-
-    chosen = _select(space, cands, values, n_sis, excluded)
+    chosen = _select(space, cands, store, n_sis, excluded)
     result = []
     for score, code, a, b, vals in chosen:
         expr = space.expression_of(a) if code < 0 else space.candidate_expression(code, a, b)
         result.append(ScreenedFeature(expr, vals, score))
     return result
+
+
+def _screen_fast(
+    space: FeatureSpace, store: StoredValues, fast: tuple, selectable: np.ndarray,
+    allowed: np.ndarray, flags: list | None, keep: int,
+) -> tuple[np.ndarray, int, list[tuple[float, int, int, int]]]:  # fmt: skip
+    """Pearson screen block by block over the (partly virtual) stored rows.
+
+    Returns the scores of the stored features (NaN where not selectable), the number of
+    valid last-rung candidates and the best ``keep`` of them ``(score, code, a, b)``.
+    """
+    scores = np.full(store.n_total, np.nan)
+    index = np.flatnonzero(selectable[: store.start])
+    scores[index] = pearson_scores_at(store.operands, index, *fast)
+    last = None
+    if space.n_rungs_ >= 1:
+        inputs = space._rung_inputs(None, flags)
+        last = _LastRung(space, inputs, allowed, keep, fast)
+    for lo, hi, window in store.blocks():
+        shift = lo - store.start
+        index = lo + np.flatnonzero(selectable[lo:hi])
+        scores[index] = pearson_scores_at(window, index - shift, *fast)
+        if last is not None:
+            i_lo, i_hi = (lo, hi) if store.n_virtual else (last.tier_start, store.n_total)
+            last.screen(i_lo, i_hi, window, store.start, shift)
+    if last is None:
+        return scores, 0, []
+    return scores, last.n_valid, last.best()
+
+
+class _LastRung:
+    """Fused last-rung screen over ranges of tier features, keeping the best ``keep``."""
+
+    def __init__(self, space: FeatureSpace, inputs: dict, allowed: np.ndarray, keep: int,
+                 fast: tuple) -> None:  # fmt: skip
+        self.space, self.inputs, self.allowed, self.keep, self.fast = (
+            space, inputs, allowed, keep, fast)
+        rung = space.n_rungs_
+        self.opmask = np.array(operator_mask(space.operator_sets_[rung - 1]), dtype=np.bool_)
+        self.tier_start = start = inputs["tier_start"]
+        n_total = space.n_stored_
+        max_budget = max(space.max_complexity - 1, 0)
+        self.older = partner_lists(space._complexity, allowed, 0, start, max_budget)
+        self.tier = partner_lists(space._complexity, allowed, start, n_total, max_budget)
+        self.n_valid = 0
+        empty = np.empty(0, np.int64)
+        self.top = (np.empty(0), empty, empty, empty)  # score, code, a, b; best first
+
+    def screen(self, lo: int, hi: int, values: np.ndarray, start: int, shift: int) -> None:
+        """Candidates of tier features ``[lo, hi)``; ``values`` rows as in the kernel."""
+        space, inputs = self.space, self.inputs
+        n_chunks = 8 * numba.get_num_threads() if hi - lo > 1000 else 1
+        bounds = chunk_bounds(space._complexity, space.max_complexity, self.older[1], lo, hi,
+                              n_chunks)  # fmt: skip
+        n_valid, n_top, score, code, a, b = screen_last_rung_chunks(
+            bounds, self.opmask, space._op, space._a, space._b, space._complexity,
+            space.max_complexity, inputs["right_first"], inputs["unit_id"], inputs["nonzero"],
+            inputs["positive"], inputs["dimensionless"], self.allowed, values, start, shift,
+            space._fortran, space._lower, space._upper, *self.older, *self.tier, *self.fast,
+            self.keep, self.top[0][-1] if len(self.top[0]) == self.keep else -np.inf,
+        )  # fmt: skip
+        self.n_valid += int(n_valid.sum())
+        filled = np.arange(score.shape[1])[None, :] < n_top[:, None]
+        merged = [np.concatenate([old, new[filled]])
+                  for old, new in zip(self.top, (score, code, a, b), strict=True)]  # fmt: skip
+        order = np.argsort(-merged[0], kind="stable")[: self.keep]
+        self.top = tuple(col[order] for col in merged)
+
+    def best(self) -> list[tuple[float, int, int, int]]:
+        return list(zip(*(col.tolist() for col in self.top), strict=True))
 
 
 @numba.njit(cache=True)
@@ -127,34 +199,13 @@ def _blocks(indices: np.ndarray, n_rows: int) -> list[np.ndarray]:
 def _screen_last_rung(
     space: FeatureSpace, scorer: Any, values: np.ndarray, allowed: np.ndarray, keep: int
 ) -> tuple[int, list[tuple[float, int, int, int]]]:
+    """Last rung for a generic scorer: blocks of candidate values scored by ``score_block``."""
     inputs = space._rung_inputs(values)
     rung = space.n_rungs_
     opmask = np.array(operator_mask(space.operator_sets_[rung - 1]), dtype=np.bool_)
     n_total = space.n_stored_
     start = inputs["tier_start"]
     n_rows = values.shape[1]
-    fast = scorer.fast_path() if hasattr(scorer, "fast_path") else None
-    if fast is not None:
-        y_unit, task_index, n_tasks, weights = fast
-        max_budget = max(space.max_complexity - 1, 0)
-        older = partner_lists(space._complexity, allowed, 0, start, max_budget)
-        tier = partner_lists(space._complexity, allowed, start, n_total, max_budget)
-        n_chunks = 8 * numba.get_num_threads() if n_total - start > 1000 else 1
-        bounds = chunk_bounds(space._complexity, space.max_complexity, older[1], start,
-                              n_total, n_chunks)  # fmt: skip
-        n_valid, n_top, score, code, a, b = screen_last_rung_chunks(
-            bounds, opmask, space._op, space._a, space._b, space._complexity,
-            space.max_complexity, inputs["right_first"], inputs["unit_id"], inputs["nonzero"],
-            inputs["positive"], inputs["dimensionless"], allowed, values, space._fortran,
-            space._lower, space._upper, *older, *tier, y_unit, task_index, n_tasks, weights,
-            keep,
-        )  # fmt: skip
-        filled = np.arange(score.shape[1])[None, :] < n_top[:, None]
-        score, code, a, b = score[filled], code[filled], a[filled], b[filled]
-        order = np.argsort(-score, kind="stable")[:keep]
-        found = [(float(score[k]), int(code[k]), int(a[k]), int(b[k])) for k in order]
-        return int(n_valid.sum()), found
-    # generic path: blocks of candidate values scored by scorer.score_block
     cap = max(4 * MAX_PER_PAIR, _VALUES_CHUNK_BYTES // (8 * n_rows))
     code, a, b = (np.empty(cap, np.int64) for _ in range(3))
     block = np.empty((cap, n_rows))
@@ -214,14 +265,15 @@ def select_candidates(
     code: np.ndarray,
     arg_a: np.ndarray,
     arg_b: np.ndarray,
-    values: np.ndarray,
+    values: np.ndarray | StoredValues,
     n_sis: int,
     excluded: set[str],
     candidate_values: np.ndarray | None = None,
     names: dict | None = None,
 ) -> list[tuple[float, int, int, int, np.ndarray]]:
-    """:func:`_select` on arrays: ``candidate_values`` (rows of the candidates on the rows of
-    ``values``) and a ``names`` cache keyed by ``(code, a, b)`` may be passed in."""
+    """:func:`_select` on arrays: ``values`` are the stored rows (an array or the space's
+    ``StoredValues``); ``candidate_values`` (rows of the candidates on those rows) and a
+    ``names`` cache keyed by ``(code, a, b)`` may be passed in."""
     corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
     order = np.argsort(-score, kind="stable")
     cache = {} if names is None else names
@@ -240,18 +292,27 @@ def select_candidates(
     order = order[keep]
     score, code, arg_a, arg_b = score[order], code[order], arg_a[order], arg_b[order]
     stored = code < 0
-    if candidate_values is not None:
-        vals = candidate_values[order]
-    else:
-        vals = np.empty((len(order), values.shape[1]))
-        vals[stored] = values[arg_a[stored]]
-        vals[~stored] = compute_nodes(code[~stored], arg_a[~stored], arg_b[~stored], values,
-                                      space._fortran)  # fmt: skip
+
+    def rows_of(k: np.ndarray) -> np.ndarray:  # values of the candidates at positions k
+        if candidate_values is not None:
+            return candidate_values[order[k]]
+        if isinstance(values, StoredValues):
+            return values.candidate_rows(code[k], arg_a[k], arg_b[k])
+        out = np.empty((len(k), values.shape[1]))
+        s = stored[k]
+        out[s] = values[arg_a[k][s]]
+        out[~s] = compute_nodes(code[k][~s], arg_a[k][~s], arg_b[k][~s], values, space._fortran)
+        return out
+
+    vals = rows_of(np.arange(len(order)))
     cx = space._complexity
     comp = np.where(stored, cx[arg_a], 1 + cx[arg_a] + np.where(arg_b >= 0, cx[arg_b], 0))
     # the keys of _simpler_key, built in bulk
     rank = key_ranks(list(zip(comp.tolist(), map(len, names_kept), names_kept, strict=True)))
-    picked = select_indices(score, unit_rows(vals), rank, corr_threshold, SCORE_TOL, n_sis)
-    rows = vals[picked]
+    # normalised in place (vals is a fresh array), then the picked few are taken again
+    picked = select_indices(score, unit_rows(vals, out=vals), rank, corr_threshold, SCORE_TOL,
+                            n_sis)  # fmt: skip
+    del vals
+    rows = rows_of(picked)
     return list(zip(score[picked].tolist(), code[picked].tolist(), arg_a[picked].tolist(),
                     arg_b[picked].tolist(), rows, strict=True))

@@ -129,13 +129,15 @@ def key_ranks(keys: list[tuple]) -> np.ndarray:
     return rank
 
 
-def unit_rows(vals: np.ndarray, chunk: int = 4096) -> np.ndarray:
+def unit_rows(vals: np.ndarray, chunk: int = 4096, out: np.ndarray | None = None
+              ) -> np.ndarray:  # fmt: skip
     """Rows of ``vals`` centred and scaled to unit norm (0 where the norm is 0 or NaN).
 
     Same arithmetic as ``c = v - v.mean(1); c / np.linalg.norm(c, axis=1)`` with one
-    output array (the norm's temporary is limited to ``chunk`` rows).
+    output array (the norm's temporary is limited to ``chunk`` rows); ``out=vals``
+    normalises in place.
     """
-    out = vals - vals.mean(axis=1, keepdims=True)
+    out = np.subtract(vals, vals.mean(axis=1, keepdims=True), out=out)
     for lo in range(0, out.shape[0], chunk):
         block = out[lo : lo + chunk]
         norms = np.linalg.norm(block, axis=1)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .dedup import unique_by_fingerprint
 from .expression import Expression, NodeNames, format_node
 from .generate import (
     MODE_RECORD,
@@ -16,7 +17,6 @@ from .generate import (
     compute_nodes_into,
     domain_flags,
     generate_rung,
-    status_of_rows,
 )
 from .kernels import SELECTABLE
 from .operators import (
@@ -30,13 +30,14 @@ from .operators import (
 )
 from .operators import power_of as _power_of
 from .screening import screen_space
+from .storage import StoredValues
 from .units import Unit, parse_unit
 
 __all__ = ["FeatureSpace", "ScreenedFeature", "n_rungs_for_complexity"]
 
 _FORBIDDEN_NAME_CHARS = set("+-*/^()| \t\n")
 _RECORD_CHUNK = 131_072
-DUPLICATE_TOL = 1e-8  # Fortran dup_scheck on the fingerprint sum(tag * f)
+VIRTUAL_TIER = True  # keep the newest stored tier as a program where allowed (storage.py)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ class FeatureSpace:
         self.n_samples_ = n_samples
         self._tag = 1.0 + 0.001 * np.arange(1, n_samples + 1, dtype=np.float64)
 
-        self._values = np.ascontiguousarray(values.T)
+        self._operand_rows = np.ascontiguousarray(values.T)
+        self._virtual_tier = False
         self._op = np.zeros(n_primary, dtype=np.int64)
         self._a = np.arange(n_primary, dtype=np.int64)
         self._b = np.full(n_primary, -1, dtype=np.int64)
@@ -150,15 +152,32 @@ class FeatureSpace:
         self.n_features_per_rung_ = [n_primary]
         for rung in range(1, self.n_rungs_):
             self._build_rung(rung)
-        self._status = status_of_rows(self._values, self._fortran, self._lower, self._upper)
+        self._storage = StoredValues(self._operand_rows, self._op, self._a, self._b,
+                                     self._fortran)  # fmt: skip
+        del self._operand_rows  # now the storage's
+        self._status, *flags = self._storage.status_and_flags(self._lower, self._upper)
+        self._flags = tuple(flags)
         self._status[:n_primary] = np.where(
             self._status[:n_primary] == SELECTABLE, SELECTABLE, 0
         )
         self._last_rung_counted = self.n_rungs_ == 0
         return self
 
-    def _rung_inputs(self, values: np.ndarray) -> dict[str, Any]:
-        """Per-feature arrays the enumeration kernels read (domain flags on ``values``' rows).
+    @property
+    def _values(self) -> np.ndarray:
+        """All stored rows, materialised (and kept) if the newest tier is virtual.
+
+        For consumers that read arbitrary rows (generic scorers, the batched ensemble, the
+        NumPy references); the SIS fast path reads ``_storage`` block by block instead.
+        """
+        self._check_built()
+        return self._storage.full()
+
+    def _rung_inputs(
+        self, values: np.ndarray | None = None, flags: Sequence[np.ndarray] | None = None
+    ) -> dict[str, Any]:
+        """Per-feature arrays the enumeration kernels read (domain flags of ``values``' rows,
+        or ``flags = (nonzero, positive)``; neither: the build rows' flags).
 
         The row-independent part is cached until the next rung is added.
         """
@@ -179,12 +198,17 @@ class FeatureSpace:
                 "dimensionless": np.all(np.abs(self._unit_vec) < 1e-8, axis=1),
             }
             self._static_inputs = cached
-        nonzero, positive = domain_flags(values, self._fortran)
+        if flags is not None:
+            nonzero, positive = flags
+        elif values is None:
+            nonzero, positive = self._flags
+        else:
+            nonzero, positive = domain_flags(values, self._fortran)
         return {**cached, "nonzero": nonzero, "positive": positive}
 
     def _build_rung(self, rung: int) -> None:
         self._names.fix()  # the newest tier's strings are read often below (as operands)
-        inputs = self._rung_inputs(self._values)
+        inputs = self._rung_inputs(self._operand_rows)
         opmask = np.array(operator_mask(self.operator_sets_[rung - 1]), dtype=np.bool_)
         n_total = len(self._names)
         allowed = np.ones(n_total, dtype=np.bool_)
@@ -198,7 +222,7 @@ class FeatureSpace:
                 self._op, self._a, self._b, self._complexity, self.max_complexity,
                 inputs["suffix_min"], inputs["right_first"], inputs["unit_id"],
                 inputs["nonzero"], inputs["positive"], inputs["dimensionless"], allowed,
-                self._values, self._fortran, self._lower, self._upper, self._tag, *out,
+                self._operand_rows, self._fortran, self._lower, self._upper, self._tag, *out,
             )  # fmt: skip
             codes.append(out[0][:n_out].copy())
             arg_a.append(out[1][:n_out].copy())
@@ -211,16 +235,21 @@ class FeatureSpace:
         del codes, arg_a, arg_b, fids, out
         comp = 1 + self._complexity[a] + np.where(b >= 0, self._complexity[np.maximum(b, 0)], 0)
         same_values = None if self._fortran else self._same_values_check(code, a, b)
-        keep = _unique_by_fingerprint(
+        keep = unique_by_fingerprint(
             fid, comp, lambda k: self._node_name(int(code[k]), int(a[k]), int(b[k])),
             same_values, self._fortran,
         )
         del fid
         code, a, b, comp = code[keep], a[keep], b[keep], comp[keep]
-        grown = np.empty((n_total + len(code), self.n_samples_))
-        grown[:n_total] = self._values
-        self._values = grown  # no second copy of the stored rungs
-        compute_nodes_into(code, a, b, grown, self._fortran, grown, n_total)
+        # the newest stored tier stays virtual (see storage.py) when the last rung cannot
+        # pair two of its features: 1 + 2 * its lowest complexity > max_complexity
+        self._virtual_tier = (VIRTUAL_TIER and rung == self.n_rungs_ - 1 and len(comp) > 0
+                              and 1 + 2 * int(comp.min()) > self.max_complexity)  # fmt: skip
+        if not self._virtual_tier:
+            grown = np.empty((n_total + len(code), self.n_samples_))
+            grown[:n_total] = self._operand_rows
+            self._operand_rows = grown  # no second copy of the stored rungs
+            compute_nodes_into(code, a, b, grown, self._fortran, grown, n_total)
         unit_new = _unit_vectors(code, self._unit_vec[a], self._unit_vec[np.maximum(b, 0)])
         self._tier_starts.append(n_total)
         self._op = np.concatenate([self._op, code])
@@ -257,7 +286,7 @@ class FeatureSpace:
         """Callable ``(g, r) -> bool``: candidates g and r really have the same values."""
 
         def same(g: int, r: int) -> bool:
-            vals = compute_nodes(code[[g, r]], a[[g, r]], b[[g, r]], self._values, False)
+            vals = compute_nodes(code[[g, r]], a[[g, r]], b[[g, r]], self._operand_rows, False)
             return bool(np.allclose(vals[0], vals[1], rtol=1e-9, atol=1e-12))
 
         return same
@@ -366,15 +395,15 @@ class FeatureSpace:
         ``n_features_per_rung_``); ``screen`` raises until the space is built again.
         """
         self._check_built(values=False)
-        self.__dict__.pop("_values", None)
-        self.__dict__.pop("_status", None)
+        for name in ("_storage", "_status", "_flags"):
+            self.__dict__.pop(name, None)
         self._static_inputs = None
         self._uses_table = None
 
     def _check_built(self, values: bool = True) -> None:
         if not hasattr(self, "_names"):
             raise RuntimeError("call FeatureSpace.build(X, names, units) first")
-        if values and not hasattr(self, "_values"):
+        if values and "_storage" not in self.__dict__:
             raise RuntimeError("the stored values were released (FeatureSpace.release); "
                                "call FeatureSpace.build(X, names, units) again")
 
@@ -406,59 +435,6 @@ def _unit_vectors(code: np.ndarray, ua: np.ndarray, ub: np.ndarray) -> np.ndarra
     out[code == CODE["*"]] += ub[code == CODE["*"]]
     out[code == CODE["/"]] -= ub[code == CODE["/"]]
     return out
-
-
-def _unique_by_fingerprint(
-    fid: np.ndarray,
-    comp: np.ndarray,
-    names: Sequence[str] | Callable[[int], str],
-    same_values: Any = None,
-    fortran: bool = False,
-) -> np.ndarray:
-    """Indices (in generation order) kept after removing duplicates of the same rung.
-
-    As Fortran ``dup_scheck``: features are visited in generation order; a feature whose
-    fingerprint ``sum(tag * f)`` lies within 1e-8 of a kept representative is a duplicate,
-    and the simpler of the two stays representative (Fortran: shorter name, then
-    alphabetical; default: lower complexity first; ``same_values`` additionally confirms
-    the values agree, so accidental fingerprint collisions do not drop features),
-    carrying *its* fingerprint. The relation is not transitive: a chain of fingerprints
-    spaced by just under 1e-8 can leave several representatives (as in Fortran).
-    """
-    name_of = names if callable(names) else names.__getitem__
-    order = np.argsort(fid, kind="stable")
-    sorted_fid = fid[order]
-    finite = ~np.isnan(sorted_fid)
-    linked = finite[:-1] & finite[1:] & (np.diff(sorted_fid) <= DUPLICATE_TOL)
-    keep_mask = np.ones(len(fid), dtype=bool)
-
-    def simpler_key(k: int) -> tuple:
-        name = name_of(k)
-        if fortran:
-            return (len(name), name)
-        return (int(comp[k]), len(name), name)
-
-    # groups of consecutive fingerprints linked by gaps <= tol (singletons need no work)
-    starts = np.flatnonzero(linked & ~np.r_[False, linked[:-1]])
-    for first in starts.tolist():
-        last = first + 1
-        while last < len(linked) and linked[last]:
-            last += 1
-        group = order[first : last + 1]
-        keep_mask[group] = False
-        reps: list[int] = []
-        for g in sorted(group.tolist()):
-            close = [r for r in reps if abs(fid[g] - fid[r]) <= DUPLICATE_TOL]
-            if same_values is not None:
-                close = [r for r in close if same_values(g, r)]
-            if not close:
-                reps.append(g)
-                continue
-            r = min(close, key=lambda r: abs(fid[g] - fid[r]))
-            if simpler_key(g) < simpler_key(r):
-                reps[reps.index(r)] = g
-        keep_mask[reps] = True
-    return np.flatnonzero(keep_mask)
 
 
 def _validate_primary(X: Any, names: Sequence[str] | None) -> tuple[np.ndarray, list[str]]:

@@ -74,7 +74,7 @@ class _Member:
 
     def __init__(self, space, rows: np.ndarray, allowed: np.ndarray | None, y_all: np.ndarray):
         self.rows = rows
-        self.values = np.ascontiguousarray(space._values[:, rows])
+        self.values = space._storage.subset(rows).full(cache=False)
         self.y = y_all[rows]
         self.dropped = np.zeros(len(space.primary_names_), bool) if allowed is None else ~allowed
         self.nonzero, self.positive = domain_flags(self.values, space._fortran)

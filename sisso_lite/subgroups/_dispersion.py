@@ -43,6 +43,9 @@ def _weight(k: int, n_pop: float, a: float) -> float:
     return (k / n_pop) ** a
 
 
+DCC_ROUNDING = 1e-12  # |R| - amd_R |R| / A below this fraction of |R| counts as 0
+
+
 @njit(cache=True)
 def _cumsum(v: np.ndarray, n: int, cs: np.ndarray) -> None:
     cs[0] = 0.0
@@ -77,7 +80,10 @@ def dc_window(v: np.ndarray, cs: np.ndarray, lo: int, hi: int, n_pop: float, a: 
     shift = med - med_p
     if shift <= 0.0 or amd_p <= 0.0:
         return 0.0
-    return _dcc_pow((k - sabs / amd_p) / n_pop, a) * shift * scale
+    d = k - sabs / amd_p
+    if d <= DCC_ROUNDING * k:  # 0 up to the rounding of the prefix sums (dcc^a magnifies it)
+        d = 0.0
+    return _dcc_pow(d / n_pop, a) * shift * scale
 
 
 @njit(cache=True)
@@ -162,7 +168,8 @@ def dc_objective(values: np.ndarray, n_pop: int, a: float, med_p: float, amd_p: 
         return 0.0
     med = float(np.median(v))
     shift = max(0.0, med - med_p)
-    dcc = max(0.0, v.size / n_pop * (1.0 - float(np.mean(np.abs(v - med))) / amd_p))
+    d = v.size * (1.0 - float(np.mean(np.abs(v - med))) / amd_p)
+    dcc = d / n_pop if d > DCC_ROUNDING * v.size else 0.0
     return float(dcc ** a * shift * scale)
 
 
