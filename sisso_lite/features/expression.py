@@ -38,7 +38,8 @@ class NodeNames(Sequence[str]):
     80 bytes each as Python objects) are only read for the few features that are selected,
     deduplicated or compared by name. Fixed nodes (all tiers but the newest, see
     :meth:`add_tier` and :meth:`fix`) are kept as strings; a newer node ``k`` is
-    ``format_node(op[k], self[a[k]], self[b[k]])``, built when asked for and not kept.
+    ``format_node(op[k], self[a[k]], self[b[k]])``, built when first asked for and kept in a
+    dictionary (only the nodes asked for take memory).
 
     Parameters
     ----------
@@ -46,10 +47,11 @@ class NodeNames(Sequence[str]):
         Strings of the first nodes (e.g. the primary features).
     """
 
-    __slots__ = ("_fixed", "_op", "_a", "_b", "_size")
+    __slots__ = ("_fixed", "_asked", "_op", "_a", "_b", "_size")
 
     def __init__(self, names: Sequence[str]) -> None:
         self._fixed = [str(n) for n in names]
+        self._asked: dict[int, str] = {}
         self._op: np.ndarray | None = None
         self._a: np.ndarray | None = None
         self._b: np.ndarray | None = None
@@ -58,6 +60,7 @@ class NodeNames(Sequence[str]):
     def fix(self) -> None:
         """Format and keep the strings of all current nodes (before they become operands)."""
         self._fixed.extend(self._format(k) for k in range(len(self._fixed), self._size))
+        self._asked = {}
 
     def add_tier(self, op: np.ndarray, a: np.ndarray, b: np.ndarray) -> None:
         """Set the node table to ``(op, a, b)`` (all nodes); the nodes added are formatted lazily.
@@ -66,6 +69,7 @@ class NodeNames(Sequence[str]):
         tier is computed on demand, and its operands are plain list lookups.
         """
         self.fix()
+        self._asked = {}
         self._op, self._a, self._b = op, a, b
         self._size = len(op)
 
@@ -93,9 +97,12 @@ class NodeNames(Sequence[str]):
     def _format(self, k: int) -> str:
         if k < len(self._fixed):
             return self._fixed[k]
-        b = int(self._b[k])
-        return format_node(int(self._op[k]), self._format(int(self._a[k])),
-                           self._format(b) if b >= 0 else None)  # fmt: skip
+        name = self._asked.get(k)
+        if name is None:
+            b = int(self._b[k])
+            name = self._asked[k] = format_node(int(self._op[k]), self._format(int(self._a[k])),
+                                                self._format(b) if b >= 0 else None)  # fmt: skip
+        return name
 
 
 class Expression:

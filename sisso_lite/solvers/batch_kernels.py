@@ -25,11 +25,12 @@ __all__ = [
 
 
 @njit(cache=True, inline="always")
-def _bound(sxr, inv, wmax, gamma):
-    """Upper bound of the exact score from ``|S_xr| inv`` (see :func:`upper_bounds`)."""
+def _bound(sxr, inv, wmax, sqrt_wmax, gamma):
+    """Upper bound of the exact score from ``|S_xr| inv`` (see :func:`upper_bounds`);
+    ``sqrt(c) = sqrt(wmax) inv`` needs no square root per candidate."""
     s = abs(sxr) * inv
     cond = wmax * inv * inv
-    return s * (1.0 + 1e-6) + 2.0 * gamma * (np.sqrt(cond) + 1.5 * s * cond) + 1e-12
+    return s * (1.0 + 1e-6) + 2.0 * gamma * (sqrt_wmax * inv + 1.5 * s * cond) + 1e-12
 
 
 @njit(cache=True)
@@ -42,8 +43,10 @@ def upper_bounds(sxr, inv_sd, wmax, gamma, out):
     """
     m, c = sxr.shape
     for k in range(m):
+        sw = np.sqrt(wmax[k])
         for i in range(c):
-            out[k, i] = _bound(np.float64(sxr[k, i]), np.float64(inv_sd[k, i]), wmax[k], gamma)
+            out[k, i] = _bound(np.float64(sxr[k, i]), np.float64(inv_sd[k, i]), wmax[k], sw,
+                               gamma)
 
 
 def upper_bounds_numpy(sxr: np.ndarray, inv_sd: np.ndarray, wmax: np.ndarray,
@@ -52,16 +55,21 @@ def upper_bounds_numpy(sxr: np.ndarray, inv_sd: np.ndarray, wmax: np.ndarray,
     inv = inv_sd.astype(np.float64)
     s = np.abs(sxr.astype(np.float64)) * inv
     cond = wmax[:, None] * inv * inv
-    return s * (1.0 + 1e-6) + 2.0 * gamma * (np.sqrt(cond) + 1.5 * s * cond) + 1e-12
+    return (s * (1.0 + 1e-6) + 2.0 * gamma * (np.sqrt(wmax)[:, None] * inv + 1.5 * s * cond)
+            + 1e-12)
 
 
 @njit(cache=True, inline="always")
 def _inverse_sd_one(sx, sxx, wsum, gamma):
-    """``(1 / sqrt(var), ill)``; NaN and ill when rounding could dominate the variance."""
+    """``(1 / sqrt(var), ill)``; NaN and ill when rounding could dominate the variance.
+
+    ``var`` in float64 (it cancels), ``1 / sqrt`` in float32: the value is stored in float32
+    anyway, and its error (<= 1.5 float32 ulp) is covered by the bound's 1e-6 slack.
+    """
     var = sxx - sx * sx / wsum
     if var > 12.0 * gamma * sxx:
-        return 1.0 / np.sqrt(var), False
-    return np.nan, True
+        return np.float32(1.0) / np.sqrt(np.float32(var)), False
+    return np.float32(np.nan), True
 
 
 @njit(cache=True)
@@ -91,7 +99,8 @@ def inverse_sd_numpy(sx: np.ndarray, sxx: np.ndarray, wsum: np.ndarray, gamma: f
     var = q - a * a / wsum[:, None]
     good = var > 12.0 * gamma * q
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv = np.where(good & ~excluded, 1.0 / np.sqrt(var), np.nan)
+        inv32 = np.float32(1.0) / np.sqrt(var.astype(np.float32))
+        inv = np.where(good & ~excluded, inv32.astype(np.float64), np.nan)
     return inv, ~good & ~excluded
 
 
@@ -200,15 +209,17 @@ def first_dimension_block(sx, sxx, sxr, wsum, wmax, gamma, bits, drop, usable, h
         seen = np.empty(c, np.bool_)
         _visible_row(bits, drop, usable, k, seen)
         w, wm = wsum[k], wmax[k]
+        sw = np.sqrt(wm)
         for i in range(c):  # branch-free body: vectorised
             a = np.float64(sx[k, i])
             q = np.float64(sxx[k, i])
             var = q - a * a / w
             good = var > 12.0 * gamma * q
-            inv32 = np.float32(1.0 / np.sqrt(var)) if good and seen[i] else np.float32(np.nan)
+            inv32 = np.float32(1.0) / np.sqrt(np.float32(var))  # as _inverse_sd_one
+            inv32 = inv32 if good and seen[i] else np.float32(np.nan)
             inv_out[k, offset + i] = inv32
             ill_out[k, i] = seen[i] and not good
-            bound[i] = _bound(np.float64(sxr[k, i]), np.float64(inv32), wm, gamma)
+            bound[i] = _bound(np.float64(sxr[k, i]), np.float64(inv32), wm, sw, gamma)
         for j in range(hidden_pos.shape[0]):
             if hidden[k, hidden_col[j]]:
                 i = hidden_pos[j]
@@ -228,9 +239,10 @@ def next_dimension_block(sxr, inv_sd, wmax, gamma, active, offset, pool_val, poo
             continue
         bound = np.empty(c, np.float32)
         wm = wmax[k]
+        sw = np.sqrt(wm)
         for i in range(c):
             bound[i] = _bound(np.float64(sxr[k, i]), np.float64(inv_sd[k, offset + i]), wm,
-                              gamma)
+                              sw, gamma)
         _push_row(bound, offset, k, pool_val, pool_idx, pool_n, cut, k_keep, overflow)
 
 
