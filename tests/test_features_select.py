@@ -9,6 +9,7 @@ from sisso_lite.features.select import (
     key_ranks,
     select_indices,
     select_indices_reference,
+    tie_ranks,
     unit_rows,
 )
 
@@ -40,6 +41,26 @@ def test_kernel_matches_reference(seed: int, threshold: float) -> None:
         got = select_indices(score, unit, rank, threshold, 1e-8, n_sis)
         ref = select_indices_reference(score, unit, rank, threshold, 1e-8, n_sis)
         np.testing.assert_array_equal(got, ref)
+
+
+@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("threshold", [0.99, 1.0 - 1e-8])
+def test_tie_ranks_select_the_same(seed: int, threshold: float) -> None:
+    """Ranks built only inside tie runs give the selection of ranks over all keys."""
+    score, unit, rank = _random_case(seed)
+    lazy = tie_ranks(score, 1e-8, lambda i: (int(rank[i]),))
+    for n_sis in (1, 5, len(score) + 3):
+        np.testing.assert_array_equal(
+            select_indices(score, unit, lazy, threshold, 1e-8, n_sis),
+            select_indices(score, unit, rank, threshold, 1e-8, n_sis))
+
+
+def test_tie_ranks_only_asks_for_tied_keys() -> None:
+    asked = []
+    score = np.array([0.9, 0.9, 0.5, 0.3 + 5e-9, 0.3, 0.1])
+    rank = tie_ranks(score, 1e-8, lambda i: asked.append(i) or (-i,))
+    assert asked == [0, 1, 3, 4]
+    assert rank.tolist() == [1, 0, 0, 1, 0, 0]
 
 
 def test_duplicates_merged_to_simpler() -> None:

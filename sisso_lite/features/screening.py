@@ -23,7 +23,7 @@ from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
 from .generate import MAX_PER_PAIR, MODE_VALUES, compute_nodes, generate_rung
 from .kernels import SELECTABLE, pearson_score_one
 from .operators import operator_mask
-from .select import key_ranks, select_indices, unit_rows
+from .select import select_indices, tie_ranks, unit_rows
 from .storage import StoredValues
 
 if TYPE_CHECKING:
@@ -307,8 +307,9 @@ def select_candidates(
     vals = rows_of(np.arange(len(order)))
     cx = space._complexity
     comp = np.where(stored, cx[arg_a], 1 + cx[arg_a] + np.where(arg_b >= 0, cx[arg_b], 0))
-    # the keys of _simpler_key, built in bulk
-    rank = key_ranks(list(zip(comp.tolist(), map(len, names_kept), names_kept, strict=True)))
+    # the keys of _simpler_key, only where scores tie (the kernel compares nothing else)
+    rank = tie_ranks(score, SCORE_TOL,
+                     lambda i: (int(comp[i]), len(names_kept[i]), names_kept[i]))
     # normalised in place (vals is a fresh array), then the picked few are taken again
     picked = select_indices(score, unit_rows(vals, out=vals), rank, corr_threshold, SCORE_TOL,
                             n_sis)  # fmt: skip

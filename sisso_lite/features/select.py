@@ -17,10 +17,12 @@ centred and scaled to unit norm, and the integer rank of their "simplicity" key
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numba import njit
 
-__all__ = ["key_ranks", "select_indices", "select_indices_reference", "unit_rows"]
+__all__ = ["key_ranks", "select_indices", "select_indices_reference", "tie_ranks", "unit_rows"]
 
 
 @njit(cache=True)
@@ -126,6 +128,27 @@ def key_ranks(keys: list[tuple]) -> np.ndarray:
             r += 1
             prev = keys[k]
         rank[k] = r
+    return rank
+
+
+def tie_ranks(score: np.ndarray, tol: float, key_of: Callable[[int], tuple]) -> np.ndarray:
+    """Ranks for :func:`select_indices` with keys computed only where scores tie.
+
+    :func:`select_indices` compares the ranks of two candidates only when their scores
+    differ by at most ``tol`` (duplicate merge and tie ordering), i.e. inside a run of the
+    descending ``score`` whose consecutive gaps are all ``<= tol``. Each run gets the dense
+    :func:`key_ranks` of its keys ``key_of(i)``; a candidate in no run gets 0 (never
+    compared). Same selection as ranks of all keys, without building every key.
+    """
+    rank = np.zeros(len(score), np.int64)
+    if len(score) < 2:
+        return rank
+    linked = (score[:-1] - score[1:]) <= tol
+    for first in np.flatnonzero(linked & ~np.r_[False, linked[:-1]]).tolist():
+        last = first + 1
+        while last < len(linked) and linked[last]:
+            last += 1
+        rank[first : last + 1] = key_ranks([key_of(i) for i in range(first, last + 1)])
     return rank
 
 
