@@ -210,16 +210,19 @@ def first_dimension_block(sx, sxx, sxr, wsum, wmax, gamma, bits, drop, usable, h
         _visible_row(bits, drop, usable, k, seen)
         w, wm = wsum[k], wmax[k]
         sw = np.sqrt(wm)
-        for i in range(c):  # branch-free body: vectorised
-            a = np.float64(sx[k, i])
-            q = np.float64(sxx[k, i])
+        # row views: the loop below vectorises (2-D indexing inside it does not)
+        ax, aq, ar = sx[k], sxx[k], sxr[k]
+        inv_row, ill_row = inv_out[k, offset : offset + c], ill_out[k]
+        for i in range(c):  # branch-free body
+            a = np.float64(ax[i])
+            q = np.float64(aq[i])
             var = q - a * a / w
             good = var > 12.0 * gamma * q
             inv32 = np.float32(1.0) / np.sqrt(np.float32(var))  # as _inverse_sd_one
             inv32 = inv32 if good and seen[i] else np.float32(np.nan)
-            inv_out[k, offset + i] = inv32
-            ill_out[k, i] = seen[i] and not good
-            bound[i] = _bound(np.float64(sxr[k, i]), np.float64(inv32), wm, sw, gamma)
+            inv_row[i] = inv32
+            ill_row[i] = seen[i] and not good
+            bound[i] = _bound(np.float64(ar[i]), np.float64(inv32), wm, sw, gamma)
         for j in range(hidden_pos.shape[0]):
             if hidden[k, hidden_col[j]]:
                 i = hidden_pos[j]
@@ -240,9 +243,9 @@ def next_dimension_block(sxr, inv_sd, wmax, gamma, active, offset, pool_val, poo
         bound = np.empty(c, np.float32)
         wm = wmax[k]
         sw = np.sqrt(wm)
+        ar, inv_row = sxr[k], inv_sd[k, offset : offset + c]  # row views: vectorised loop
         for i in range(c):
-            bound[i] = _bound(np.float64(sxr[k, i]), np.float64(inv_sd[k, offset + i]), wm,
-                              sw, gamma)
+            bound[i] = _bound(np.float64(ar[i]), np.float64(inv_row[i]), wm, sw, gamma)
         _push_row(bound, offset, k, pool_val, pool_idx, pool_n, cut, k_keep, overflow)
 
 
