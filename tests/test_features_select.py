@@ -167,7 +167,7 @@ def test_select_matches_original_on_a_space(fortran: bool) -> None:
               if np.isfinite(r[k])]  # last-rung candidates k^2 (code 9), equal scores
     names = space.stored_names()
     for n_sis, excluded in [(1, set()), (10, {names[7], names[30]}), (400, set())]:
-        got = _select(space, list(cands), values, n_sis, excluded)
+        got = _select(space, list(cands), space._storage, n_sis, excluded)
         ref = _select_reference(space, list(cands), values, n_sis, excluded)
         assert [g[:4] for g in got] == [q[:4] for q in ref]
         assert len(ref) < min(n_sis, len(cands)) or n_sis < 400  # duplicates were merged

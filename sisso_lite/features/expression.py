@@ -69,7 +69,6 @@ class NodeNames(Sequence[str]):
         tier is computed on demand, and its operands are plain list lookups.
         """
         self.fix()
-        self._asked = {}
         self._op, self._a, self._b = op, a, b
         self._size = len(op)
 

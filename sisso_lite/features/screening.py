@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
-from .generate import MAX_PER_PAIR, MODE_VALUES, compute_nodes, generate_rung
+from .generate import MAX_PER_PAIR, MODE_VALUES, generate_rung
 from .kernels import SELECTABLE, pearson_score_one
 from .operators import operator_mask
 from .select import select_indices, tie_ranks, unit_rows
@@ -66,13 +66,13 @@ def screen_space(
     allowed = _allowed_features(space, allowed_primary)
     keep = _keep_size(n_sis, len(excluded))
     selectable = (status == SELECTABLE) & allowed
+    stored = np.flatnonzero(selectable)
     fast = scorer.fast_path() if hasattr(scorer, "fast_path") else None
     if fast is not None:
         stored_scores, n_valid, last = _screen_fast(space, store, fast, selectable, allowed,
                                                     flags, keep)  # fmt: skip
     else:  # generic scorers read materialised rows
         values = store.full(cache=rows is None)
-        stored = np.flatnonzero(selectable)
         stored_scores = np.full(store.n_total, np.nan)
         stored_scores[stored] = np.concatenate(
             [scorer.score_block(values[block]) for block in _blocks(stored, n_rows)]
@@ -80,7 +80,6 @@ def screen_space(
         )
         n_valid, last = (_screen_last_rung(space, scorer, values, allowed, keep)
                          if space.n_rungs_ >= 1 else (0, []))  # fmt: skip
-    stored = np.flatnonzero(selectable)
     stored_scores = stored_scores[stored]
     cands: list[tuple[float, int, int, int]] = []  # (score, code, a, b); code -1 = stored a
     top = np.argsort(-np.nan_to_num(stored_scores, nan=-1.0), kind="stable")[:keep]
@@ -247,7 +246,7 @@ def _simpler_key(space: FeatureSpace, code: int, a: int, b: int, name: str) -> t
 def _select(
     space: FeatureSpace,
     cands: list[tuple[float, int, int, int]],
-    values: np.ndarray,
+    values: StoredValues,
     n_sis: int,
     excluded: set[str],
 ) -> list[tuple[float, int, int, int, np.ndarray]]:
@@ -265,15 +264,15 @@ def select_candidates(
     code: np.ndarray,
     arg_a: np.ndarray,
     arg_b: np.ndarray,
-    values: np.ndarray | StoredValues,
+    values: StoredValues | None,
     n_sis: int,
     excluded: set[str],
     candidate_values: np.ndarray | None = None,
     names: dict | None = None,
 ) -> list[tuple[float, int, int, int, np.ndarray]]:
-    """:func:`_select` on arrays: ``values`` are the stored rows (an array or the space's
-    ``StoredValues``); ``candidate_values`` (rows of the candidates on those rows) and a
-    ``names`` cache keyed by ``(code, a, b)`` may be passed in."""
+    """:func:`_select` on arrays: candidate rows come from ``candidate_values`` when given
+    (rows of the candidates, e.g. on a member's rows), else from ``values`` (the space's
+    ``StoredValues``); a ``names`` cache keyed by ``(code, a, b)`` may be passed in."""
     corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
     order = np.argsort(-score, kind="stable")
     cache = {} if names is None else names
@@ -296,13 +295,7 @@ def select_candidates(
     def rows_of(k: np.ndarray) -> np.ndarray:  # values of the candidates at positions k
         if candidate_values is not None:
             return candidate_values[order[k]]
-        if isinstance(values, StoredValues):
-            return values.candidate_rows(code[k], arg_a[k], arg_b[k])
-        out = np.empty((len(k), values.shape[1]))
-        s = stored[k]
-        out[s] = values[arg_a[k][s]]
-        out[~s] = compute_nodes(code[k][~s], arg_a[k][~s], arg_b[k][~s], values, space._fortran)
-        return out
+        return values.candidate_rows(code[k], arg_a[k], arg_b[k])
 
     vals = rows_of(np.arange(len(order)))
     cx = space._complexity

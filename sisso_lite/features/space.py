@@ -137,7 +137,6 @@ class FeatureSpace:
         self._tag = 1.0 + 0.001 * np.arange(1, n_samples + 1, dtype=np.float64)
 
         self._operand_rows = np.ascontiguousarray(values.T)
-        self._virtual_tier = False
         self._op = np.zeros(n_primary, dtype=np.int64)
         self._a = np.arange(n_primary, dtype=np.int64)
         self._b = np.full(n_primary, -1, dtype=np.int64)
@@ -162,6 +161,11 @@ class FeatureSpace:
         )
         self._last_rung_counted = self.n_rungs_ == 0
         return self
+
+    @property
+    def _virtual_tier(self) -> bool:
+        """Whether the newest stored tier is kept as a program (``storage.StoredValues``)."""
+        return self._storage.n_virtual > 0
 
     @property
     def _values(self) -> np.ndarray:
@@ -243,9 +247,9 @@ class FeatureSpace:
         code, a, b, comp = code[keep], a[keep], b[keep], comp[keep]
         # the newest stored tier stays virtual (see storage.py) when the last rung cannot
         # pair two of its features: 1 + 2 * its lowest complexity > max_complexity
-        self._virtual_tier = (VIRTUAL_TIER and rung == self.n_rungs_ - 1 and len(comp) > 0
-                              and 1 + 2 * int(comp.min()) > self.max_complexity)  # fmt: skip
-        if not self._virtual_tier:
+        virtual = (VIRTUAL_TIER and rung == self.n_rungs_ - 1 and len(comp) > 0
+                   and 1 + 2 * int(comp.min()) > self.max_complexity)  # fmt: skip
+        if not virtual:
             grown = np.empty((n_total + len(code), self.n_samples_))
             grown[:n_total] = self._operand_rows
             self._operand_rows = grown  # no second copy of the stored rungs

@@ -280,7 +280,7 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
             s_l = -np.inf if whole else float(ranked[length - 1])
             part = ok[score[ok] >= s_l]
             chosen = select_candidates(space, score[part], code[part], a[part], b[part],
-                                       mem.values, n_sis, mem.exclude,
+                                       None, n_sis, mem.exclude,
                                        candidate_values=vals[part], names=names)
             filled = len(chosen) == n_sis
             low = min(c[0] for c in chosen) - GUARD if filled else -np.inf
