@@ -158,7 +158,7 @@ def test_upper_bounds_are_upper_bounds(octet_space):
     r = np.bincount(rows, weights=unit, minlength=len(y)).astype(np.float32)[None, :]
     plain = np.setdiff1d(ms.regular, ms.special)
     pick = np.sort(np.random.default_rng(0).choice(plain, 3000, replace=False))
-    z = ms.z[pick]
+    z = ms.z[ms.row_of[pick]]
     sx, sxx = w @ z.T, w @ (z * z).T
     inv, ill = np.empty_like(sx), np.empty(sx.shape, bool)
     inverse_sd(sx, sxx, np.array([w.sum()], float), 2.0 * 84 * 1.2e-7,
@@ -288,3 +288,54 @@ def test_excluded_block_matches_float_product() -> None:
         out = np.empty((7, 300), bool)
         excluded_block(uses_bits(uses), uses_bits(dropped.T), usable, out)
         np.testing.assert_array_equal(out, ref)
+
+
+def test_row_classes_match_numpy(octet_space):
+    """Classes (same row up to sign, same primaries) agree with a dictionary of canonical
+    rows, also when hashes collide; every class's candidates share its row up to sign."""
+    from sisso_lite.features.row_classes import (
+        ALONE,
+        MERGE,
+        row_classes,
+        row_classes_numpy,
+        row_hashes,
+        uses_bits,
+    )
+
+    space, _ = octet_space
+    ms = materialize(space)
+    rng = np.random.default_rng(1)
+    idx = np.sort(rng.choice(len(ms.code), 6000, replace=False))
+    z = np.zeros((len(idx), space.n_samples_), np.float32)
+    kind = np.empty(len(idx), np.int8)
+    with np.errstate(all="ignore"):
+        candidate_rows(ms.code[idx], ms.a[idx], ms.b[idx], space._values, False,
+                       space._lower, z, kind)
+    z[::7] = -z[::7]  # sign flips
+    row_kind = np.where(kind == NEVER, 0, MERGE).astype(np.int8)
+    row_kind[::50] = ALONE
+    bits = ms.bits[:, idx]
+    uses = np.array([[(bits[p // 62, i] >> (p % 62)) & 1 for p in range(14)]
+                     for i in range(len(idx))], bool)
+    np.testing.assert_array_equal(uses_bits(uses), bits)
+    ref = row_classes_numpy(z, uses, row_kind)
+    out = np.empty(len(idx), np.int64)
+    n = row_classes(z, row_hashes(z.view(np.uint32), bits), bits, row_kind, out)
+    np.testing.assert_array_equal(out, ref)
+    assert n == ref.max() + 1 < (row_kind > 0).sum()  # some rows were merged
+    # all hashes equal: every merge is a collision; the colliding rows end alone
+    collided = np.empty(len(idx), np.int64)
+    n_collided = row_classes(z, np.zeros(len(idx), np.uint64), bits, row_kind, collided)
+    assert n_collided >= n
+    for classes, count in ((out, n), (collided, n_collided)):
+        assert np.array_equal(classes < 0, row_kind == 0)
+        assert set(classes[classes >= 0]) == set(range(count))
+        for c in range(count):
+            rows = np.flatnonzero(classes == c)
+            signs = np.sign(z[rows] @ z[rows[0]])
+            np.testing.assert_array_equal(z[rows] * signs[:, None].astype(np.float32),
+                                          z[rows[[0] * len(rows)]])
+            assert (bits[:, rows] == bits[:, rows[:1]]).all()
+    cand = ms.candidates_of(np.array([0, 5, 5 + 1]))
+    np.testing.assert_array_equal(np.sort(ms.row_of[cand]), np.repeat(
+        [0, 5, 6], np.diff(ms.row_start)[[0, 5, 6]]))

@@ -40,6 +40,16 @@ from .generate import (
 )
 from .kernels import TINY, apply_op_rows
 from .operators import DIV, INV, LOG, SQRT, operator_mask
+from .row_classes import (
+    ABSENT,
+    ALONE,
+    MERGE,
+    class_members,
+    compact_rows,
+    row_classes,
+    row_hashes,
+    uses_bits,
+)
 
 if TYPE_CHECKING:
     from .space import FeatureSpace
@@ -180,17 +190,24 @@ class MaterializedSpace:
         Candidate ``a OP b`` (``code == -1``: stored feature ``a``), in screen order.
     regular : ndarray of int64
         Candidates some member may select (all but the ``NEVER`` ones).
-    z : ndarray (n_candidates, n_samples), float32
-        Values centred and scaled to unit norm over the finite build values (0 at
-        non-finite values and for ``NEVER`` candidates).
+    z : ndarray (n_rows, n_samples), float32
+        One row per class of regular candidates (:mod:`.row_classes`: same values up to
+        sign and same primary features; special candidates alone): values centred and
+        scaled to unit norm over the finite build values (0 at non-finite values), the
+        row of the class's first candidate.
+    row_of : ndarray (n_candidates,) of int64
+        Class (row of ``z``) of every candidate; -1 for ``NEVER`` candidates.
+    row_start, row_members : ndarray of int64
+        Candidates of class ``r``: ``row_members[row_start[r] : row_start[r + 1]]``
+        (increasing; the first is the class's first candidate).
+    bits : ndarray (n_words, n_candidates) of int64
+        Primary features each candidate uses, packed by :func:`.row_classes.uses_bits`.
     special : ndarray of int64
         Regular candidates with non-finite values or a domain condition that fails on the
         full data: a member may use them only if its rows avoid ``bad_rows`` and its
         domain flags hold.
     bad_rows : ndarray (len(special), n_samples) of bool
         Rows where a special candidate is non-finite.
-    uses : ndarray (n_candidates, n_primary) of bool
-        Primary features each candidate uses.
     need_nonzero, need_positive : ndarray of int64
         Stored feature that must be nonzero / positive on the member rows (-1: none).
     """
@@ -200,11 +217,24 @@ class MaterializedSpace:
     b: np.ndarray
     regular: np.ndarray
     z: np.ndarray
+    row_of: np.ndarray
+    row_start: np.ndarray
+    row_members: np.ndarray
+    bits: np.ndarray
     special: np.ndarray
     bad_rows: np.ndarray
-    uses: np.ndarray
     need_nonzero: np.ndarray
     need_positive: np.ndarray
+
+    def candidates_of(self, rows: np.ndarray) -> np.ndarray:
+        """Candidates of the classes ``rows`` (sorted)."""
+        rows = np.asarray(rows, np.int64)
+        start, stop = self.row_start[rows], self.row_start[rows + 1]
+        counts = stop - start
+        if counts.size == 0:
+            return np.empty(0, np.int64)
+        offsets = np.repeat(start - np.cumsum(counts) + counts, counts)
+        return np.sort(self.row_members[offsets + np.arange(counts.sum())])
 
 
 def _enumerate(space: FeatureSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,20 +283,29 @@ def materialize(space: FeatureSpace) -> MaterializedSpace:
     conditional = ((need_nz >= 0) & ~nonzero_full[np.maximum(need_nz, 0)]) | (
         (need_pos >= 0) & ~positive_full[np.maximum(need_pos, 0)])
     kind = np.empty(len(code), dtype=np.int8)
-    z = np.zeros((len(code), space.n_samples_), dtype=np.float32)
+    z = np.empty((len(code), space.n_samples_), dtype=np.float32)  # NEVER rows: unused
     with np.errstate(all="ignore"):
         candidate_rows(code, a, b, space._values, space._fortran, space._lower, z, kind)
     regular = np.flatnonzero(kind != NEVER)
     special = np.flatnonzero((kind == NONFINITE) | (conditional & (kind != NEVER)))
+    stored_bits = uses_bits(space._uses)
+    bits = stored_bits[:, a] | np.where(b >= 0, stored_bits[:, np.maximum(b, 0)], 0)
+    row_kind = np.where(kind == NEVER, ABSENT, MERGE).astype(np.int8)
+    row_kind[special] = ALONE
+    row_of = np.empty(len(code), np.int64)
+    n_rows = row_classes(z, row_hashes(z.view(np.uint32), bits), bits, row_kind, row_of)
+    row_start, row_members = class_members(row_of, n_rows)
+    z = compact_rows(z, row_members[row_start[:-1]])  # each class's first candidate's row
     bad_rows = np.zeros((len(special), space.n_samples_), dtype=bool)
     if len(special):
         fin_check = kind[special] == NONFINITE
         vals = _values_of(code[special[fin_check]], a[special[fin_check]],
                           b[special[fin_check]], space._values, space._fortran)
         bad_rows[fin_check] = ~np.isfinite(vals)
-    uses = space._uses[a] | np.where((b >= 0)[:, None], space._uses[np.maximum(b, 0)], False)
-    return MaterializedSpace(code=code, a=a, b=b, regular=regular, z=z, special=special,
-                             bad_rows=bad_rows, uses=uses, need_nonzero=need_nz,
+    return MaterializedSpace(code=code, a=a, b=b, regular=regular, z=z,
+                             row_of=row_of, row_start=row_start, row_members=row_members,
+                             bits=bits, special=special,
+                             bad_rows=bad_rows, need_nonzero=need_nz,
                              need_positive=need_pos)
 
 

@@ -4,8 +4,11 @@ Every member ``k`` (bootstrap rows with repeats = integer weights ``w_k``, allow
 features) gets *exactly* the result of ``run_sisso(space, y, rows=rows_k,
 allowed_primary=mask_k, ...)``; only the work is shared:
 
-1. :func:`~sisso_lite.features.materialize.materialize` stores every candidate once as a
-   centred unit-norm float32 row ``z``.
+1. :func:`~sisso_lite.features.materialize.materialize` stores every candidate as a
+   centred unit-norm float32 row ``z``, once per class of candidates with the same row up
+   to sign and the same primary features (:mod:`~sisso_lite.features.row_classes`; about
+   half of a rung-2 space are such repeats). Steps 2-3 work on the rows; the exact
+   scoring expands a row to its candidates.
 2. Weighted sums ``S_x = z W``, ``S_xx = z^2 W`` (once) and ``S_xr = z R`` (per
    dimension; ``R[s, k]`` = sum of member ``k``'s unit residual over its copies of row
    ``s``) are matrix products over a group of ``GROUP`` members (one pass over ``z``
@@ -116,7 +119,7 @@ class _Bounds:
         count), each span filling its own pools; BLAS is single-threaded meanwhile (its
         idle threads would spin against the other span)."""
         self.k_keep = k_keep
-        n_chunks = -(-len(self.ms.code) // _CHUNK)
+        n_chunks = -(-len(self.ms.z) // _CHUNK)
         spans = np.array_split(np.arange(n_chunks), max(1, min(numba.get_num_threads(),
                                                                  n_chunks)))
         pools = [new_pools(n_members, k_keep) for _ in spans]
@@ -124,7 +127,7 @@ class _Bounds:
         def run(j: int) -> None:
             scratch: dict = {}  # per-thread buffers, reused over the chunks of the span
             for c in spans[j]:
-                work(c * _CHUNK, min((c + 1) * _CHUNK, len(self.ms.code)), pools[j], scratch)
+                work(c * _CHUNK, min((c + 1) * _CHUNK, len(self.ms.z)), pools[j], scratch)
 
         with threadpool_limits(1):
             if len(spans) == 1:
@@ -162,13 +165,13 @@ def _first_dimension(ms: MaterializedSpace, members: list[_Member], bounds: _Bou
     NaN in ``inv_sd`` also marks candidates a member cannot see: dropped primary features,
     special candidates whose non-finite rows carry weight or whose domain flags fail.
     """
-    n_m, n_c = len(members), len(ms.code)
+    n_m, n_c = len(members), len(ms.z)
     W, R = bounds.W, bounds.R
     D = np.array([mem.dropped for mem in members], dtype=np.float32).T  # (P, M)
-    usable = np.zeros(n_c, bool)
-    usable[ms.regular] = True
-    # special candidates: (M, n_special) True where the member cannot see them
-    sp = ms.special
+    usable = np.ones(n_c, bool)  # rows are classes of regular candidates
+    # special candidates (alone in their class, rows sp): (M, n_special) True where the
+    # member cannot see them
+    sp = ms.row_of[ms.special]
     hidden = (ms.bad_rows.astype(np.float32) @ W).T > 0
     nonzero = np.array([mem.nonzero for mem in members])
     positive = np.array([mem.positive for mem in members])
@@ -178,9 +181,10 @@ def _first_dimension(ms: MaterializedSpace, members: list[_Member], bounds: _Bou
     forced: dict[int, list[np.ndarray]] = {}  # chunk start -> ill-conditioned per member
     WR = np.ascontiguousarray(np.concatenate([W, R], axis=1).T)  # (2M, n): one pass for both
     Wt = np.ascontiguousarray(W.T)
-    bits = ms.__dict__.get("_uses_bits")
-    if bits is None:
-        bits = ms.__dict__["_uses_bits"] = uses_bits(ms.uses)
+    bits = ms.__dict__.get("_row_bits")
+    if bits is None:  # the candidates of a class use the same primary features
+        bits = ms.__dict__["_row_bits"] = np.ascontiguousarray(
+            ms.bits[:, ms.row_members[ms.row_start[:-1]]])
     drop = uses_bits(D.T > 0)
 
     def work(lo: int, hi: int, pools: tuple, scratch: dict) -> None:
@@ -204,8 +208,8 @@ def _first_dimension(ms: MaterializedSpace, members: list[_Member], bounds: _Bou
 
     bounds.scan(work, n_m, k_keep)
     chunks = [forced[lo] for lo in sorted(forced)]
-    return [np.concatenate([c[k] for c in chunks]) if chunks else np.empty(0, np.int64)
-            for k in range(n_m)]
+    return [ms.candidates_of(np.concatenate([c[k] for c in chunks])) if chunks
+            else np.empty(0, np.int64) for k in range(n_m)]
 
 
 def _next_dimension(ms: MaterializedSpace, bounds: _Bounds, active: np.ndarray,
@@ -233,19 +237,20 @@ def _threshold(u: np.ndarray, k: int) -> float:
 
 
 def _candidates_above(bounds: _Bounds, k: int, k_approx: int, cache: dict) -> tuple:
-    """``(thr, indices with bound >= thr)`` for the ``k_approx``-th largest bound ``thr``."""
+    """``(thr, candidates whose row bound >= thr)`` for the ``k_approx``-th largest row
+    bound ``thr``."""
     pool = bounds.pool_of(k) if k_approx <= bounds.k_keep else None
     if pool is None:
         if "u" not in cache:
             cache["u"] = bounds.full_bounds(k)
         u = cache["u"]
         thr = _threshold(u, k_approx)
-        return thr, np.flatnonzero(u >= thr)
+        return thr, bounds.ms.candidates_of(np.flatnonzero(u >= thr))
     val, idx = pool
     thr = _threshold(val, k_approx)
-    if thr == -np.inf:  # the pool holds every candidate, unless it was cut
+    if thr == -np.inf:  # the pool holds every row, unless it was cut
         thr = float(bounds.pools[3][k])
-    return thr, idx[val >= thr]
+    return thr, bounds.ms.candidates_of(idx[val >= thr])
 
 
 def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, k: int,
@@ -443,7 +448,7 @@ def fit_members_batched(
                      None if m is None else np.asarray(m, bool), y_all) for r, m in members]
     # members in groups: the (group x candidates) buffers are allocated once and reused
     # (first-touch page faults of large fresh arrays are expensive)
-    inv_sd = np.empty((min(len(state), GROUP), len(ms.code)), np.float32)
+    inv_sd = np.empty((min(len(state), GROUP), len(ms.z)), np.float32)
     for lo in range(0, len(state), GROUP):
         group = state[lo : lo + GROUP]
         _fit_group(space, ms, group, n, inv_sd[: len(group)], clock,

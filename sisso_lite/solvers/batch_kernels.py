@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sisso_lite.features.row_classes import uses_bits
+
 __all__ = [
     "excluded_block", "first_dimension_block", "inverse_sd", "inverse_sd_numpy",
     "merge_pools", "new_pools", "next_dimension_block", "pool_numpy", "upper_bounds",
@@ -102,16 +104,6 @@ def inverse_sd_numpy(sx: np.ndarray, sxx: np.ndarray, wsum: np.ndarray, gamma: f
         inv32 = np.float32(1.0) / np.sqrt(var.astype(np.float32))
         inv = np.where(good & ~excluded, inv32.astype(np.float64), np.nan)
     return inv, ~good & ~excluded
-
-
-def uses_bits(uses: np.ndarray) -> np.ndarray:
-    """Rows of a boolean matrix packed into int64 bit masks, 62 columns per word:
-    ``(max(1, ceil(n_columns / 62)), n_rows)`` (word-major)."""
-    n_words = max(1, -(-uses.shape[1] // 62))
-    bits = np.zeros((n_words, uses.shape[0]), np.int64)
-    for p in range(uses.shape[1]):
-        bits[p // 62] |= uses[:, p].astype(np.int64) << (p % 62)
-    return bits
 
 
 @njit(cache=True, inline="always")
