@@ -269,26 +269,34 @@ def select_candidates(
     excluded: set[str],
     candidate_values: np.ndarray | None = None,
     names: dict | None = None,
+    simplicity_keys: dict | None = None,
 ) -> list[tuple[float, int, int, int, np.ndarray]]:
     """:func:`_select` on arrays: candidate rows come from ``candidate_values`` when given
     (rows of the candidates, e.g. on a member's rows), else from ``values`` (the space's
-    ``StoredValues``); a ``names`` cache keyed by ``(code, a, b)`` may be passed in."""
+    ``StoredValues``); a ``names`` cache keyed by ``(code, a, b)`` may be passed in (names
+    are formatted for every candidate only when ``excluded`` is not empty, else only for
+    candidates whose scores tie), and a cache of their simplicity keys
+    ``simplicity_keys``."""
     corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
     order = np.argsort(-score, kind="stable")
     cache = {} if names is None else names
-    keys = zip(code[order].tolist(), arg_a[order].tolist(), arg_b[order].tolist(), strict=True)
-    all_names = []
-    for key in keys:
+
+    def name_of(key: tuple[int, int, int]) -> str:
         name = cache.get(key)
         if name is None:
             c, x, y = key
             name = cache[key] = space._names[x] if c < 0 else space.candidate_name(c, x, y)
-        all_names.append(name)
-    keep = [k for k, name in enumerate(all_names) if name not in excluded]
-    if not keep:
+        return name
+
+    if excluded:  # names of every candidate; otherwise only where scores tie (below)
+        keys = zip(code[order].tolist(), arg_a[order].tolist(), arg_b[order].tolist(),
+                   strict=True)
+        keep = [k for k, key in enumerate(keys) if name_of(key) not in excluded]
+        if not keep:
+            return []
+        order = order[keep]
+    if len(order) == 0:
         return []
-    names_kept = [all_names[k] for k in keep]
-    order = order[keep]
     score, code, arg_a, arg_b = score[order], code[order], arg_a[order], arg_b[order]
     stored = code < 0
 
@@ -300,9 +308,20 @@ def select_candidates(
     vals = rows_of(np.arange(len(order)))
     cx = space._complexity
     comp = np.where(stored, cx[arg_a], 1 + cx[arg_a] + np.where(arg_b >= 0, cx[arg_b], 0))
+
     # the keys of _simpler_key, only where scores tie (the kernel compares nothing else)
-    rank = tie_ranks(score, SCORE_TOL,
-                     lambda i: (int(comp[i]), len(names_kept[i]), names_kept[i]))
+    lists = (code.tolist(), arg_a.tolist(), arg_b.tolist(), comp.tolist())
+    known = {} if simplicity_keys is None else simplicity_keys
+
+    def simplicity(i: int) -> tuple[int, int, str]:
+        key = (lists[0][i], lists[1][i], lists[2][i])
+        found = known.get(key)
+        if found is None:
+            name = name_of(key)
+            found = known[key] = (lists[3][i], len(name), name)
+        return found
+
+    rank = tie_ranks(score, SCORE_TOL, simplicity)
     # normalised in place (vals is a fresh array), then the picked few are taken again
     picked = select_indices(score, unit_rows(vals, out=vals), rank, corr_threshold, SCORE_TOL,
                             n_sis)  # fmt: skip

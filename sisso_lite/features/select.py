@@ -144,11 +144,20 @@ def tie_ranks(score: np.ndarray, tol: float, key_of: Callable[[int], tuple]) -> 
     if len(score) < 2:
         return rank
     linked = (score[:-1] - score[1:]) <= tol
-    for first in np.flatnonzero(linked & ~np.r_[False, linked[:-1]]).tolist():
-        last = first + 1
-        while last < len(linked) and linked[last]:
-            last += 1
-        rank[first : last + 1] = key_ranks([key_of(i) for i in range(first, last + 1)])
+    if not linked.any():
+        return rank
+    tied = np.flatnonzero(np.r_[linked, False] | np.r_[False, linked])
+    run = np.cumsum(np.r_[True, ~linked])[tied]  # run id of every tied position
+    keys = [(r, key_of(i)) for r, i in zip(run.tolist(), tied.tolist(), strict=True)]
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # one sort for all runs
+    r, prev = -1, None
+    for pos in order:
+        if keys[pos][0] != (prev[0] if prev else None):
+            r = -1  # dense ranks restart in every run
+        if keys[pos] != prev:
+            r += 1
+            prev = keys[pos]
+        rank[tied[pos]] = r
     return rank
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numba
 import numpy as np
@@ -65,11 +66,14 @@ _CHUNK = 16384
 POOL_FACTOR = 4  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
 
 
+@contextmanager
 def _one_numba_thread():
-    """Member-sized kernels (exact scoring, L0) run faster without numba's thread pool."""
+    """Member-sized kernels (exact scoring, L0) and BLAS products (the L0 Gram matrix) run
+    faster without numba's and BLAS's thread pools."""
     from sisso_lite.estimators import _numba_threads
 
-    return _numba_threads(1)
+    with _numba_threads(1), threadpool_limits(1):
+        yield
 
 
 class _Member:
@@ -82,8 +86,9 @@ class _Member:
         self.dropped = np.zeros(len(space.primary_names_), bool) if allowed is None else ~allowed
         self.nonzero, self.positive = domain_flags(self.values, space._fortran)
         self.union_expr: list = []
-        self.union_vals: list[np.ndarray] = []
+        self.union_vals = np.empty((len(rows), 0))  # columns of the union, grown per dimension
         self.exclude: set[str] = set()
+        self.exclude_rows: set[int] = set()  # classes (rows of z) of the excluded names
         self.models: dict[int, list[SissoModel]] = {}
         self.selected: dict[int, list] = {}
         self.scores: dict[int, np.ndarray] = {}
@@ -271,6 +276,7 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
     length = 2 * n_sis + len(mem.exclude) + 32
     cache: dict = {}
     names = ms.__dict__.setdefault("_names", {})
+    keys = ms.__dict__.setdefault("_simplicity_keys", {})
     while True:
         thr, above = _candidates_above(bounds, k, k_approx, cache)
         idx = np.union1d(above, fixed)
@@ -280,13 +286,16 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
         score = pearson_scores_nb(vals, y_unit, task, 1, ones)
         ok = np.flatnonzero((status == SELECTABLE) & ~np.isnan(score))
         ranked = np.sort(score[ok])[::-1]
+        if mem.exclude_rows:  # a name is excluded only where its class holds a selected one
+            ok = ok[_not_excluded(space, ms, idx[ok], mem, names)]
+            ranked = np.sort(score[ok])[::-1]
         while True:
             whole = length >= len(ok)
             s_l = -np.inf if whole else float(ranked[length - 1])
             part = ok[score[ok] >= s_l]
             chosen = select_candidates(space, score[part], code[part], a[part], b[part],
-                                       None, n_sis, mem.exclude,
-                                       candidate_values=vals[part], names=names)
+                                       None, n_sis, set(), candidate_values=vals[part],
+                                       names=names, simplicity_keys=keys)
             filled = len(chosen) == n_sis
             low = min(c[0] for c in chosen) - GUARD if filled else -np.inf
             if filled and low >= max(s_l, thr):
@@ -303,7 +312,32 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
     n_stored = int(np.sum(code[relevant] < 0))
     if n_stored >= keep or len(relevant) - n_stored >= keep:
         return None
+    part_keys = zip(code[part].tolist(), a[part].tolist(), b[part].tolist(), strict=True)
+    row_of = dict(zip(part_keys, ms.row_of[idx[part]].tolist(), strict=True))
+    mem.exclude_rows.update(row_of[c[1:4]] for c in chosen)
     return chosen
+
+
+def _name(space, names: dict, c: int, a: int, b: int) -> str:
+    """Name of candidate ``(c, a, b)`` from the shared cache (filled on demand)."""
+    name = names.get((c, a, b))
+    if name is None:
+        name = names[(c, a, b)] = space._names[a] if c < 0 else space.candidate_name(c, a, b)
+    return name
+
+
+def _not_excluded(space, ms: MaterializedSpace, cand: np.ndarray, mem: _Member,
+                  names: dict) -> np.ndarray:
+    """Mask of the candidates ``cand`` whose name is not in ``mem.exclude``. Equal names
+    mean equal values and primaries, hence the same class: only candidates in the class of
+    an excluded one are named and compared."""
+    keep = np.ones(len(cand), bool)
+    suspect = np.flatnonzero(np.isin(ms.row_of[cand], list(mem.exclude_rows)))
+    for i in suspect.tolist():
+        j = cand[i]
+        keep[i] = _name(space, names, int(ms.code[j]), int(ms.a[j]), int(ms.b[j])) \
+            not in mem.exclude
+    return keep
 
 
 def _expression(space, ms: MaterializedSpace, c: int, a: int, b: int):
@@ -319,18 +353,20 @@ def _expression(space, ms: MaterializedSpace, c: int, a: int, b: int):
 def _fit_dimension(space, ms, mem: _Member, d: int, chosen: list, n_models: int,
                    metric: str, fit_intercept: bool, keep_selected: bool) -> None:
     """Union update and L0 of one member, as ``run_sisso`` (expressions built lazily)."""
-    names = ms.__dict__.setdefault("_names", {})  # filled by select_candidates
-    for _, c, a, b, vals in chosen:
-        mem.exclude.add(names[(c, a, b)])
+    names = ms.__dict__.setdefault("_names", {})
+    for _, c, a, b, _ in chosen:
+        mem.exclude.add(_name(space, names, c, a, b))
         mem.union_expr.append((c, a, b))
-        mem.union_vals.append(vals)
+    if chosen:
+        mem.union_vals = np.concatenate([mem.union_vals, np.array([c[4] for c in chosen]).T],
+                                        axis=1)
     if keep_selected:
         mem.selected[d] = [_expression(space, ms, c, a, b) for _, c, a, b, _ in chosen]
     mem.scores[d] = np.array([c[0] for c in chosen], dtype=np.float64)
     if len(mem.union_expr) < d:
         mem.done = True
         return
-    F = np.column_stack(mem.union_vals)
+    F = mem.union_vals
     found = l0_search(F, mem.y, d, n_models=int(n_models), fit_intercept=fit_intercept,
                       metric=metric, tasks=None, task_weighting=1)
     if not found:

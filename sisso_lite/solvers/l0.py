@@ -443,19 +443,27 @@ def l0_search(
     k = int(dim)
     if math.comb(X.shape[1], k) >= 2**62:
         raise ValueError(f"C({X.shape[1]}, {k}) combinations are too many for an exact search")
-    tidx = _task_index(tasks, len(y))
-    order = np.argsort(tidx, kind="stable")
-    Xo, yo, to = X[order], y[order], tidx[order]
-    T = int(to.max()) + 1
-    counts = np.bincount(to, minlength=T)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    Xc = Xo.copy()
-    yc = yo.copy()
-    if fit_intercept:
-        for t in range(T):
-            sl = slice(offsets[t], offsets[t + 1])
-            Xc[sl] -= Xc[sl].mean(axis=0)
-            yc[sl] -= yc[sl].mean()
+    if tasks is None:  # one task: rows stay in order (same arithmetic, fewer copies)
+        tidx = None
+        T, counts = 1, np.array([len(y)])
+        offsets = np.array([0, len(y)], np.int64)
+        Xo = np.ascontiguousarray(X)  # the layout the reordering copy below would give
+        Xc = Xo - Xo.mean(axis=0) if fit_intercept else Xo.copy()
+        yc = y - y.mean() if fit_intercept else y.copy()
+    else:
+        tidx = _task_index(tasks, len(y))
+        order = np.argsort(tidx, kind="stable")
+        Xo, yo, to = X[order], y[order], tidx[order]
+        T = int(to.max()) + 1
+        counts = np.bincount(to, minlength=T)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        Xc = Xo.copy()
+        yc = yo.copy()
+        if fit_intercept:
+            for t in range(T):
+                sl = slice(offsets[t], offsets[t + 1])
+                Xc[sl] -= Xc[sl].mean(axis=0)
+                yc[sl] -= yc[sl].mean()
     scale = np.sqrt(np.einsum("ij,ij->j", Xc, Xc))
     scale[scale == 0.0] = 1.0
     Xs = Xc / scale
