@@ -11,6 +11,7 @@ from sisso_lite.features.select import (
     select_indices_reference,
     tie_ranks,
     unit_rows,
+    unit_rows_nb,
 )
 
 
@@ -85,6 +86,10 @@ def test_unit_rows_matches_numpy() -> None:
     ref = np.divide(centred, norms[:, None], out=np.zeros_like(centred),
                     where=norms[:, None] > 0)
     np.testing.assert_array_equal(unit_rows(vals), ref)
+    np.testing.assert_allclose(unit_rows_nb(vals, np.empty_like(vals)), ref, rtol=0,
+                               atol=1e-14)
+    vals[5] = np.nan
+    assert not unit_rows_nb(vals, vals)[[3, 5]].any()  # zero or NaN norm: zero row
 
 
 def _select_reference(space, cands, values, n_sis, excluded):

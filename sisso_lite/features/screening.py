@@ -23,7 +23,7 @@ from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
 from .generate import MAX_PER_PAIR, MODE_VALUES, generate_rung
 from .kernels import SELECTABLE, pearson_score_one
 from .operators import operator_mask
-from .select import select_indices, tie_ranks, unit_rows
+from .select import select_indices, tie_ranks, unit_rows_nb
 from .storage import StoredValues
 
 if TYPE_CHECKING:
@@ -323,7 +323,7 @@ def select_candidates(
 
     rank = tie_ranks(score, SCORE_TOL, simplicity)
     # normalised in place (vals is a fresh array), then the picked few are taken again
-    picked = select_indices(score, unit_rows(vals, out=vals), rank, corr_threshold, SCORE_TOL,
+    picked = select_indices(score, unit_rows_nb(vals, vals), rank, corr_threshold, SCORE_TOL,
                             n_sis)  # fmt: skip
     del vals
     rows = rows_of(picked)

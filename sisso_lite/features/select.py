@@ -22,7 +22,10 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
-__all__ = ["key_ranks", "select_indices", "select_indices_reference", "tie_ranks", "unit_rows"]
+__all__ = [
+    "key_ranks", "select_indices", "select_indices_reference", "tie_ranks", "unit_rows",
+    "unit_rows_nb",
+]  # fmt: skip
 
 
 @njit(cache=True)
@@ -176,4 +179,29 @@ def unit_rows(vals: np.ndarray, chunk: int = 4096, out: np.ndarray | None = None
         good = norms > 0
         np.divide(block, norms[:, None], out=block, where=good[:, None])
         block[~good] = 0.0
+    return out
+
+
+@njit(cache=True)
+def unit_rows_nb(vals, out):
+    """Numba kernel of :func:`unit_rows` (its reference) into ``out`` (may be ``vals``):
+    sequential sums, 0 where the norm is 0 or NaN. Used by every selection, so the
+    per-member and the batched ensemble paths normalise with the same arithmetic."""
+    m, n = vals.shape
+    for k in range(m):
+        total = 0.0
+        for t in range(n):
+            total += vals[k, t]
+        mean = total / n
+        ss = 0.0
+        for t in range(n):
+            c = vals[k, t] - mean
+            out[k, t] = c
+            ss += c * c
+        norm = np.sqrt(ss)
+        if norm > 0:
+            for t in range(n):
+                out[k, t] /= norm
+        else:
+            out[k, :] = 0.0
     return out

@@ -30,31 +30,36 @@ allowed_primary=mask_k, ...)``; only the work is shared:
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 
 import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from sisso_lite.features.generate import domain_flags, status_of_rows
-from sisso_lite.features.kernels import SELECTABLE, pearson_scores_nb
-from sisso_lite.features.materialize import MaterializedSpace, _values_of, materialize
-from sisso_lite.features.screening import _keep_size, select_candidates
+from sisso_lite.features.generate import domain_flags
+from sisso_lite.features.kernels import SELECTABLE
+from sisso_lite.features.materialize import MaterializedSpace, materialize
+from sisso_lite.features.screening import SCORE_TOL, _keep_size
 from sisso_lite.models import SissoModel, SissoResult
 from sisso_lite.solvers.batch_kernels import (
+    exact_scores,
     first_dimension_block,
     inverse_sd,
     inverse_sd_numpy,
     merge_pools,
     new_pools,
     next_dimension_block,
+    pool_candidates,
     upper_bounds,
     upper_bounds_numpy,
     uses_bits,
 )
 from sisso_lite.solvers.l0 import l0_search
+from sisso_lite.solvers.member_select import name_tables, select_member
 
 __all__ = ["fit_members_batched", "inverse_sd", "inverse_sd_numpy", "upper_bounds",
            "upper_bounds_numpy"]
@@ -87,8 +92,7 @@ class _Member:
         self.nonzero, self.positive = domain_flags(self.values, space._fortran)
         self.union_expr: list = []
         self.union_vals = np.empty((len(rows), 0))  # columns of the union, grown per dimension
-        self.exclude: set[str] = set()
-        self.exclude_rows: set[int] = set()  # classes (rows of z) of the excluded names
+        self.excluded: list[tuple[int, int, int, int]] = []  # (code, a, b, row) selected
         self.models: dict[int, list[SissoModel]] = {}
         self.selected: dict[int, list] = {}
         self.scores: dict[int, np.ndarray] = {}
@@ -141,14 +145,6 @@ class _Bounds:
                 with ThreadPoolExecutor(len(spans)) as pool:
                     list(pool.map(run, range(len(spans))))
         self.pools = merge_pools(pools)
-
-    def pool_of(self, k: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """``(bounds, indices)`` pooled for member ``k``: every candidate whose bound reaches
-        the pool's cut (-inf until a pool first overflowed; None after ties overflowed)."""
-        val, idx, valid, _, overflow = self.pools
-        if overflow[k]:
-            return None
-        return val[k, valid[k]], idx[k, valid[k]]
 
     def full_bounds(self, k: int) -> np.ndarray:
         """Bound of every candidate for member ``k`` (when its pool is not enough)."""
@@ -241,21 +237,20 @@ def _threshold(u: np.ndarray, k: int) -> float:
     return float(np.partition(finite, finite.size - k)[finite.size - k])
 
 
-def _candidates_above(bounds: _Bounds, k: int, k_approx: int, cache: dict) -> tuple:
-    """``(thr, candidates whose row bound >= thr)`` for the ``k_approx``-th largest row
-    bound ``thr``."""
-    pool = bounds.pool_of(k) if k_approx <= bounds.k_keep else None
-    if pool is None:
-        if "u" not in cache:
-            cache["u"] = bounds.full_bounds(k)
-        u = cache["u"]
-        thr = _threshold(u, k_approx)
-        return thr, bounds.ms.candidates_of(np.flatnonzero(u >= thr))
-    val, idx = pool
-    thr = _threshold(val, k_approx)
-    if thr == -np.inf:  # the pool holds every row, unless it was cut
-        thr = float(bounds.pools[3][k])
-    return thr, bounds.ms.candidates_of(idx[val >= thr])
+def _candidates_above(bounds: _Bounds, k: int, k_approx: int, cache: dict,
+                      fixed: np.ndarray) -> tuple[float, np.ndarray]:
+    """``(thr, candidates)``: ``thr`` is the ``k_approx``-th largest row bound of member
+    ``k``; the candidates of the rows whose bound reaches it, with ``fixed`` (sorted)."""
+    ms = bounds.ms
+    if k_approx <= bounds.k_keep and not bounds.pools[4][k]:
+        val, idx, valid, cut, _ = bounds.pools
+        return pool_candidates(val[k], idx[k], valid[k], k_approx, cut[k], ms.row_start,
+                               ms.row_members, fixed)
+    if "u" not in cache:
+        cache["u"] = bounds.full_bounds(k)
+    u = cache["u"]
+    thr = _threshold(u, k_approx)
+    return thr, np.union1d(ms.candidates_of(np.flatnonzero(u >= thr)), fixed)
 
 
 def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, k: int,
@@ -269,35 +264,33 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
     that.
     """
     n_rows = mem.values.shape[1]
-    task, ones = np.zeros(n_rows, np.int64), np.ones(1)
     fixed = mem.forced_all
-    keep = _keep_size(n_sis, len(mem.exclude))
-    k_approx = 3 * n_sis + 2 * len(mem.exclude) + 64
-    length = 2 * n_sis + len(mem.exclude) + 32
+    n_excluded = len(mem.excluded)
+    keep = _keep_size(n_sis, n_excluded)
+    k_approx = 3 * n_sis + 2 * n_excluded + 64
+    length = 2 * n_sis + n_excluded + 32
     cache: dict = {}
-    names = ms.__dict__.setdefault("_names", {})
-    keys = ms.__dict__.setdefault("_simplicity_keys", {})
+    tables = ms.__dict__["_name_tables"]
+    excluded = np.array(mem.excluded, np.int64).reshape(-1, 4)
+    corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
     while True:
-        thr, above = _candidates_above(bounds, k, k_approx, cache)
-        idx = np.union1d(above, fixed)
+        thr, idx = _candidates_above(bounds, k, k_approx, cache, fixed)
         code, a, b = ms.code[idx], ms.a[idx], ms.b[idx]
-        vals = _values_of(code, a, b, mem.values, space._fortran)
-        status = status_of_rows(vals, space._fortran, space._lower, space._upper)
-        score = pearson_scores_nb(vals, y_unit, task, 1, ones)
+        vals = np.empty((len(idx), n_rows))
+        status, score = np.empty(len(idx), np.int8), np.empty(len(idx))
+        exact_scores(code, a, b, mem.values, space._fortran, space._lower, space._upper,
+                     y_unit, vals, status, score)
         ok = np.flatnonzero((status == SELECTABLE) & ~np.isnan(score))
         ranked = np.sort(score[ok])[::-1]
-        if mem.exclude_rows:  # a name is excluded only where its class holds a selected one
-            ok = ok[_not_excluded(space, ms, idx[ok], mem, names)]
-            ranked = np.sort(score[ok])[::-1]
         while True:
             whole = length >= len(ok)
             s_l = -np.inf if whole else float(ranked[length - 1])
             part = ok[score[ok] >= s_l]
-            chosen = select_candidates(space, score[part], code[part], a[part], b[part],
-                                       None, n_sis, set(), candidate_values=vals[part],
-                                       names=names, simplicity_keys=keys)
-            filled = len(chosen) == n_sis
-            low = min(c[0] for c in chosen) - GUARD if filled else -np.inf
+            picked = part[select_member(score[part], code[part], a[part], b[part],
+                                        ms.row_of[idx[part]], vals[part], space._complexity,
+                                        excluded, tables, corr_threshold, SCORE_TOL, n_sis)]
+            filled = len(picked) == n_sis
+            low = float(score[picked].min()) - GUARD if filled else -np.inf
             if filled and low >= max(s_l, thr):
                 break
             if thr == -np.inf and (whole or (filled and low >= s_l)):
@@ -312,32 +305,10 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
     n_stored = int(np.sum(code[relevant] < 0))
     if n_stored >= keep or len(relevant) - n_stored >= keep:
         return None
-    part_keys = zip(code[part].tolist(), a[part].tolist(), b[part].tolist(), strict=True)
-    row_of = dict(zip(part_keys, ms.row_of[idx[part]].tolist(), strict=True))
-    mem.exclude_rows.update(row_of[c[1:4]] for c in chosen)
-    return chosen
-
-
-def _name(space, names: dict, c: int, a: int, b: int) -> str:
-    """Name of candidate ``(c, a, b)`` from the shared cache (filled on demand)."""
-    name = names.get((c, a, b))
-    if name is None:
-        name = names[(c, a, b)] = space._names[a] if c < 0 else space.candidate_name(c, a, b)
-    return name
-
-
-def _not_excluded(space, ms: MaterializedSpace, cand: np.ndarray, mem: _Member,
-                  names: dict) -> np.ndarray:
-    """Mask of the candidates ``cand`` whose name is not in ``mem.exclude``. Equal names
-    mean equal values and primaries, hence the same class: only candidates in the class of
-    an excluded one are named and compared."""
-    keep = np.ones(len(cand), bool)
-    suspect = np.flatnonzero(np.isin(ms.row_of[cand], list(mem.exclude_rows)))
-    for i in suspect.tolist():
-        j = cand[i]
-        keep[i] = _name(space, names, int(ms.code[j]), int(ms.a[j]), int(ms.b[j])) \
-            not in mem.exclude
-    return keep
+    mem.excluded.extend(zip(code[picked].tolist(), a[picked].tolist(), b[picked].tolist(),
+                            ms.row_of[idx[picked]].tolist(), strict=True))
+    return list(zip(score[picked].tolist(), code[picked].tolist(), a[picked].tolist(),
+                    b[picked].tolist(), vals[picked], strict=True))
 
 
 def _expression(space, ms: MaterializedSpace, c: int, a: int, b: int):
@@ -353,9 +324,7 @@ def _expression(space, ms: MaterializedSpace, c: int, a: int, b: int):
 def _fit_dimension(space, ms, mem: _Member, d: int, chosen: list, n_models: int,
                    metric: str, fit_intercept: bool, keep_selected: bool) -> None:
     """Union update and L0 of one member, as ``run_sisso`` (expressions built lazily)."""
-    names = ms.__dict__.setdefault("_names", {})
     for _, c, a, b, _ in chosen:
-        mem.exclude.add(_name(space, names, c, a, b))
         mem.union_expr.append((c, a, b))
     if chosen:
         mem.union_vals = np.concatenate([mem.union_vals, np.array([c[4] for c in chosen]).T],
@@ -368,7 +337,7 @@ def _fit_dimension(space, ms, mem: _Member, d: int, chosen: list, n_models: int,
         return
     F = mem.union_vals
     found = l0_search(F, mem.y, d, n_models=int(n_models), fit_intercept=fit_intercept,
-                      metric=metric, tasks=None, task_weighting=1)
+                      metric=metric, tasks=None, task_weighting=1, serial=True)
     if not found:
         mem.done = True
         return
@@ -398,6 +367,39 @@ def _residual_matrix(state: list[_Member], active, n: int, fit_intercept: bool):
     return R, units
 
 
+def _fit_members(space, ms: MaterializedSpace, state: list[_Member], bounds: _Bounds,
+                 units: dict, d: int, n_sis: int, params: tuple, clock: dict,
+                 lock: threading.Lock, ks: list[int]) -> None:
+    """Screen and fit dimension ``d`` of the members ``ks`` (one thread's share)."""
+    spent = {"screen": 0.0, "l0": 0.0}
+    with _one_numba_thread():
+        for k in ks:
+            mem = state[k]
+            t0 = time.perf_counter()
+            chosen = _screen_member(space, ms, mem, bounds, k, units[k], n_sis)
+            t1 = time.perf_counter()
+            spent["screen"] += t1 - t0
+            if chosen is None:
+                mem.fallback = True
+                continue
+            _fit_dimension(space, ms, mem, d, chosen, *params)
+            spent["l0"] += time.perf_counter() - t1
+    with lock:
+        for key, value in spent.items():
+            clock[key] += value
+
+
+def _in_threads(work, items: list[int]) -> None:
+    """``work(part)`` on one part of ``items`` per numba thread, in Python threads: the
+    member kernels (exact scores, selection, L0) run without the GIL."""
+    n_threads = max(1, min(numba.get_num_threads(), len(items)))
+    if n_threads == 1:
+        work(items)
+        return
+    with ThreadPoolExecutor(n_threads) as pool:
+        list(pool.map(work, [items[t::n_threads] for t in range(n_threads)]))
+
+
 def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
                inv_sd: np.ndarray, clock: dict, *, n_dim: int, n_sis: int, n_models: int,
                metric: str, fit_intercept: bool, keep_selected: bool) -> None:
@@ -409,6 +411,9 @@ def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
     clock["setup"] += time.perf_counter() - t0
     for mem, f in zip(state, forced, strict=True):
         mem.forced_all = f
+    if "_name_tables" not in ms.__dict__:
+        ms.__dict__["_name_tables"] = name_tables(space)
+    lock = threading.Lock()
     for d in range(1, n_dim + 1):
         active = [k for k, mem in enumerate(state) if not mem.done and not mem.fallback]
         if not active:
@@ -421,19 +426,11 @@ def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
             k_keep = int(POOL_FACTOR * (3 * n_sis + 2 * (d - 1) * n_sis + 64))
             _next_dimension(ms, bounds, is_active, k_keep)
         clock["bounds"] += time.perf_counter() - t0
-        with _one_numba_thread():
-            for k in active:
-                mem = state[k]
-                t0 = time.perf_counter()
-                chosen = _screen_member(space, ms, mem, bounds, k, units[k], n_sis)
-                t1 = time.perf_counter()
-                clock["screen"] += t1 - t0
-                if chosen is None:
-                    mem.fallback = True
-                    continue
-                _fit_dimension(space, ms, mem, d, chosen, n_models, metric, fit_intercept,
-                               keep_selected)
-                clock["l0"] += time.perf_counter() - t1
+        t0 = time.perf_counter()
+        _in_threads(partial(_fit_members, space, ms, state, bounds, units, d, n_sis,
+                            (n_models, metric, fit_intercept, keep_selected), clock, lock),
+                    active)
+        clock["members"] += time.perf_counter() - t0
 
 
 def fit_members_batched(
@@ -461,7 +458,9 @@ def fit_members_batched(
         building them; ``selected_scores`` and the models are always complete).
     timings : dict, optional
         Filled with wall seconds per phase: ``materialize``, ``setup`` (weighted sums),
-        ``bounds`` (per-dimension products), ``screen`` (exact per-member SIS), ``l0``.
+        ``bounds`` (per-dimension products), ``members`` (the per-member steps, one Python
+        thread per numba thread) and, summed over those threads, ``screen`` (exact SIS)
+        and ``l0``.
 
     Returns
     -------
@@ -473,7 +472,8 @@ def fit_members_batched(
 
     if materialized_bytes(space, min(len(members), GROUP)) > max_bytes:
         return None
-    clock = {"materialize": 0.0, "setup": 0.0, "bounds": 0.0, "screen": 0.0, "l0": 0.0}
+    clock = {"materialize": 0.0, "setup": 0.0, "bounds": 0.0, "members": 0.0, "screen": 0.0,
+             "l0": 0.0}
     t0 = time.perf_counter()
     y_all = np.asarray(y, dtype=np.float64).ravel()
     metric = str(metric).lower()

@@ -17,12 +17,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from sisso_lite.features.kernels import apply_op_rows, feature_status_nb, pearson_score_one
 from sisso_lite.features.row_classes import uses_bits
 
 __all__ = [
-    "excluded_block", "first_dimension_block", "inverse_sd", "inverse_sd_numpy",
-    "merge_pools", "new_pools", "next_dimension_block", "pool_numpy", "upper_bounds",
-    "upper_bounds_numpy", "uses_bits",
+    "exact_scores", "excluded_block", "first_dimension_block", "inverse_sd",
+    "inverse_sd_numpy", "merge_pools", "new_pools", "next_dimension_block", "pool_candidates",
+    "pool_numpy", "upper_bounds", "upper_bounds_numpy", "uses_bits",
 ]  # fmt: skip
 
 
@@ -270,3 +271,50 @@ def pool_numpy(bounds: np.ndarray, k_keep: int) -> np.ndarray:
         return finite
     thr = np.partition(bounds[finite], len(finite) - k_keep)[len(finite) - k_keep]
     return np.flatnonzero(bounds >= thr)
+
+
+# ------------------------------------------------------------------ one member, exactly
+@njit(cache=True, nogil=True)
+def exact_scores(code, a, b, values, fortran, lower, upper, y_unit, out_vals, out_status,
+                 out_score):  # fmt: skip
+    """Values (``materialize._values_of``), status (``generate.status_of_rows``) and Pearson
+    score (``kernels.pearson_scores_nb``, one task) of candidates ``(code, a, b)`` on the
+    rows of ``values``, in one pass without the GIL (the same arithmetic as those three)."""
+    real_cbrt = not fortran
+    task = np.zeros(values.shape[1], np.int64)
+    ones = np.ones(1)
+    for k in range(code.shape[0]):
+        if code[k] < 0:
+            out_vals[k] = values[a[k]]
+        else:
+            apply_op_rows(code[k], values, a[k], b[k] if b[k] >= 0 else a[k], out_vals[k],
+                          real_cbrt)
+        out_status[k] = feature_status_nb(out_vals[k], fortran, lower, upper)
+        out_score[k] = pearson_score_one(out_vals[k], y_unit, task, 1, ones)
+
+
+@njit(cache=True, nogil=True)
+def pool_candidates(val, idx, valid, k_approx, cut, row_start, row_members, fixed):
+    """``(thr, candidates)`` of one member's pool (rows of the materialised space with their
+    bounds ``val`` where ``valid``): ``thr`` is the ``k_approx``-th largest bound (``cut`` when
+    the pool holds fewer); the candidates of the rows whose bound reaches ``thr``, with the
+    candidates ``fixed``, sorted and unique."""
+    vals = val[valid]
+    rows = idx[valid]
+    if vals.shape[0] <= k_approx:
+        thr = np.float64(cut)
+    else:
+        thr = np.float64(np.partition(vals, vals.shape[0] - k_approx)[vals.shape[0] - k_approx])
+    n = fixed.shape[0]
+    for j in range(rows.shape[0]):
+        if vals[j] >= thr:
+            n += row_start[rows[j] + 1] - row_start[rows[j]]
+    out = np.empty(n, np.int64)
+    out[: fixed.shape[0]] = fixed
+    n = fixed.shape[0]
+    for j in range(rows.shape[0]):
+        if vals[j] >= thr:
+            for p in range(row_start[rows[j]], row_start[rows[j] + 1]):
+                out[n] = row_members[p]
+                n += 1
+    return thr, np.unique(out)

@@ -277,6 +277,28 @@ def _search_block(G, b, yy, weights, k, start, stop, use_maxae, Ft, yc, offsets,
     return nh
 
 
+@njit(cache=True, nogil=True)
+def _l0_block(G, b, yy, weights, k, use_maxae, Ft, yc, offsets, tol, binom, per, blk,
+              heap_err, heap_idx, heap_n):  # fmt: skip
+    """Search block ``blk`` (combinations ``blk * per ..``) into its heap."""
+    total = binom[b.shape[1], k]
+    start = min(total, blk * per)
+    stop = min(total, start + per)
+    if stop > start:
+        heap_n[blk] = _search_block(G, b, yy, weights, k, start, stop, use_maxae, Ft, yc,
+                                    offsets, tol, binom, heap_err[blk], heap_idx[blk])
+
+
+@njit(cache=True, nogil=True)
+def _l0_heaps(m, k, n_models, n_blocks):
+    binom = _binom_table(m, k)
+    heap_err = np.full((n_blocks, n_models), np.inf)
+    heap_idx = np.full((n_blocks, n_models, k), -1, dtype=np.int64)
+    heap_n = np.zeros(n_blocks, dtype=np.int64)
+    per = (binom[m, k] + n_blocks - 1) // n_blocks
+    return binom, heap_err, heap_idx, heap_n, per
+
+
 @njit(parallel=True, cache=True)
 def _l0_kernel(G, b, yy, weights, k, n_models, n_blocks, use_maxae, Ft, yc, offsets, tol):
     """Exhaustive L0 search over blocks of equal size in parallel (``numba.prange``).
@@ -284,19 +306,22 @@ def _l0_kernel(G, b, yy, weights, k, n_models, n_blocks, use_maxae, Ft, yc, offs
     Returns the per-block heaps ``(errors, indices, sizes)``; ``errors`` are weighted MSEs
     (RMSE metric) or MaxAE values.
     """
-    m = b.shape[1]
-    binom = _binom_table(m, k)
-    total = binom[m, k]
-    heap_err = np.full((n_blocks, n_models), np.inf)
-    heap_idx = np.full((n_blocks, n_models, k), -1, dtype=np.int64)
-    heap_n = np.zeros(n_blocks, dtype=np.int64)
-    per = (total + n_blocks - 1) // n_blocks
+    binom, heap_err, heap_idx, heap_n, per = _l0_heaps(b.shape[1], k, n_models, n_blocks)
     for blk in prange(n_blocks):
-        start = min(total, blk * per)
-        stop = min(total, start + per)
-        if stop > start:
-            heap_n[blk] = _search_block(G, b, yy, weights, k, start, stop, use_maxae, Ft, yc,
-                                        offsets, tol, binom, heap_err[blk], heap_idx[blk])
+        _l0_block(G, b, yy, weights, k, use_maxae, Ft, yc, offsets, tol, binom, per, blk,
+                  heap_err, heap_idx, heap_n)
+    return heap_err, heap_idx, heap_n
+
+
+@njit(cache=True, nogil=True)
+def _l0_kernel_serial(G, b, yy, weights, k, n_models, n_blocks, use_maxae, Ft, yc, offsets,
+                      tol):  # fmt: skip
+    """:func:`_l0_kernel` in the calling thread, without the GIL (same blocks, same heaps):
+    for many small searches run from several threads."""
+    binom, heap_err, heap_idx, heap_n, per = _l0_heaps(b.shape[1], k, n_models, n_blocks)
+    for blk in range(n_blocks):
+        _l0_block(G, b, yy, weights, k, use_maxae, Ft, yc, offsets, tol, binom, per, blk,
+                  heap_err, heap_idx, heap_n)
     return heap_err, heap_idx, heap_n
 
 
@@ -410,6 +435,7 @@ def l0_search(
     tasks=None,
     task_weighting: int = 1,
     n_blocks: int | None = None,
+    serial: bool = False,
 ) -> list[L0Model]:
     """Exhaustive search of the best ``dim``-column linear models (numba, parallel).
 
@@ -433,6 +459,9 @@ def l0_search(
         1: quadratic mean of per-task RMSEs; 2: RMSE over all samples.
     n_blocks : int, optional
         Number of work blocks (default 8 per numba thread).
+    serial : bool
+        Search in the calling thread without the GIL (for small searches run from several
+        threads); the same blocks and result.
 
     Returns
     -------
@@ -472,7 +501,7 @@ def l0_search(
     if n_blocks is None:
         n_blocks = 8 * numba.get_num_threads()
     n_keep = int(n_models)
-    err, idx, nh = _l0_kernel(
+    err, idx, nh = (_l0_kernel_serial if serial else _l0_kernel)(
         G, b, yy, weights, k, n_keep, int(n_blocks), metric == "maxae",
         np.ascontiguousarray(Xs.T), yc, offsets, _SINGULAR_TOL,
     )
