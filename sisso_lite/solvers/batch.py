@@ -30,10 +30,10 @@ allowed_primary=mask_k, ...)``; only the work is shared:
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
 
 import numba
@@ -68,17 +68,16 @@ GUARD = 1e-6
 GROUP = 128  # members screened together (inv_sd buffer of GROUP x n_candidates float32)
 _U32 = float(np.finfo(np.float32).eps)
 _CHUNK = 16384
+SWITCH_INTERVAL = 1e-4  # seconds, while the member threads run
 POOL_FACTOR = 4  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
 
 
-@contextmanager
 def _one_numba_thread():
-    """Member-sized kernels (exact scoring, L0) and BLAS products (the L0 Gram matrix) run
-    faster without numba's and BLAS's thread pools."""
+    """Member-sized kernels (exact scoring, L0) run faster without numba's thread pool
+    (per calling thread; BLAS, whose limit is global, is limited by the caller)."""
     from sisso_lite.estimators import _numba_threads
 
-    with _numba_threads(1), threadpool_limits(1):
-        yield
+    return _numba_threads(1)
 
 
 class _Member:
@@ -396,8 +395,15 @@ def _in_threads(work, items: list[int]) -> None:
     if n_threads == 1:
         work(items)
         return
-    with ThreadPoolExecutor(n_threads) as pool:
-        list(pool.map(work, [items[t::n_threads] for t in range(n_threads)]))
+    interval = sys.getswitchinterval()
+    # a thread back from a kernel waits for the GIL until the other one's Python code
+    # yields it: at the default 5 ms interval that wait dominates these short steps
+    sys.setswitchinterval(SWITCH_INTERVAL)
+    try:
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(work, [items[t::n_threads] for t in range(n_threads)]))
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
@@ -427,9 +433,10 @@ def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
             _next_dimension(ms, bounds, is_active, k_keep)
         clock["bounds"] += time.perf_counter() - t0
         t0 = time.perf_counter()
-        _in_threads(partial(_fit_members, space, ms, state, bounds, units, d, n_sis,
-                            (n_models, metric, fit_intercept, keep_selected), clock, lock),
-                    active)
+        with threadpool_limits(1):  # member-sized products (the L0 Gram matrix)
+            _in_threads(partial(_fit_members, space, ms, state, bounds, units, d, n_sis,
+                                (n_models, metric, fit_intercept, keep_selected), clock,
+                                lock), active)
         clock["members"] += time.perf_counter() - t0
 
 
