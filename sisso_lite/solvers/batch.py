@@ -41,25 +41,27 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from sisso_lite.features.generate import domain_flags
-from sisso_lite.features.kernels import SELECTABLE
 from sisso_lite.features.materialize import MaterializedSpace, materialize
 from sisso_lite.features.screening import SCORE_TOL, _keep_size
 from sisso_lite.models import SissoModel, SissoResult
 from sisso_lite.solvers.batch_kernels import (
-    exact_scores,
     first_dimension_block,
     inverse_sd,
     inverse_sd_numpy,
     merge_pools,
     new_pools,
     next_dimension_block,
-    pool_candidates,
     upper_bounds,
     upper_bounds_numpy,
     uses_bits,
 )
 from sisso_lite.solvers.l0 import l0_search
-from sisso_lite.solvers.member_select import name_tables, select_member
+from sisso_lite.solvers.member_select import (
+    NEED_ALL_BOUNDS,
+    REFIT,
+    name_tables,
+    screen_member,
+)
 
 __all__ = ["fit_members_batched", "inverse_sd", "inverse_sd_numpy", "upper_bounds",
            "upper_bounds_numpy"]
@@ -69,7 +71,7 @@ GROUP = 128  # members screened together (inv_sd buffer of GROUP x n_candidates 
 _U32 = float(np.finfo(np.float32).eps)
 _CHUNK = 16384
 SWITCH_INTERVAL = 1e-4  # seconds, while the member threads run
-POOL_FACTOR = 4  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
+POOL_FACTOR = 2  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
 
 
 def _one_numba_thread():
@@ -228,86 +230,38 @@ def _next_dimension(ms: MaterializedSpace, bounds: _Bounds, active: np.ndarray,
     bounds.scan(work, len(active), k_keep)
 
 
-def _threshold(u: np.ndarray, k: int) -> float:
-    """The ``k``-th largest non-NaN entry of ``u`` (-inf when there are fewer)."""
-    finite = u[~np.isnan(u)]
-    if finite.size <= k:
-        return -np.inf
-    return float(np.partition(finite, finite.size - k)[finite.size - k])
-
-
-def _candidates_above(bounds: _Bounds, k: int, k_approx: int, cache: dict,
-                      fixed: np.ndarray) -> tuple[float, np.ndarray]:
-    """``(thr, candidates)``: ``thr`` is the ``k_approx``-th largest row bound of member
-    ``k``; the candidates of the rows whose bound reaches it, with ``fixed`` (sorted)."""
-    ms = bounds.ms
-    if k_approx <= bounds.k_keep and not bounds.pools[4][k]:
-        val, idx, valid, cut, _ = bounds.pools
-        return pool_candidates(val[k], idx[k], valid[k], k_approx, cut[k], ms.row_start,
-                               ms.row_members, fixed)
-    if "u" not in cache:
-        cache["u"] = bounds.full_bounds(k)
-    u = cache["u"]
-    thr = _threshold(u, k_approx)
-    return thr, np.union1d(ms.candidates_of(np.flatnonzero(u >= thr)), fixed)
-
-
 def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, k: int,
                    y_unit: np.ndarray, n_sis: int) -> list | None:
     """Exact SIS of member ``k``; None when the member must be refitted by ``run_sisso``.
 
-    Candidates whose bound reaches the cut ``thr`` (plus the ill-conditioned ones) are
-    scored exactly; ``select_candidates`` then runs on the exact-score prefix
-    ``score >= s_L`` of the ``L`` best. The result is final when its lowest selected score
-    minus ``GUARD`` is at least ``max(s_L, thr)``: every candidate left out scores below
-    that.
+    :func:`~sisso_lite.solvers.member_select.screen_member` on the member's pool (the rows
+    with the largest bounds), or on the bounds of all rows when the pool is not enough.
     """
-    n_rows = mem.values.shape[1]
-    fixed = mem.forced_all
-    n_excluded = len(mem.excluded)
-    keep = _keep_size(n_sis, n_excluded)
-    k_approx = 3 * n_sis + 2 * n_excluded + 64
-    length = 2 * n_sis + n_excluded + 32
-    cache: dict = {}
-    tables = ms.__dict__["_name_tables"]
     excluded = np.array(mem.excluded, np.int64).reshape(-1, 4)
-    corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
+    k_approx = 3 * n_sis + 2 * len(excluded) + 64
+    length = 2 * n_sis + len(excluded) + 32
+    val, idx, valid, cut, overflow = bounds.pools
+    source = (val[k], idx[k], valid[k], cut[k], bounds.k_keep)
+    common = (ms.row_start, ms.row_members, ms.code, ms.a, ms.b, ms.row_of, mem.values,
+              space._fortran, space._lower, space._upper, y_unit, space._complexity, excluded,
+              ms.__dict__["_name_tables"], 1.0 - 1e-8 if space._fortran else 0.99, SCORE_TOL,
+              n_sis, GUARD, _keep_size(n_sis, len(excluded)))
     while True:
-        thr, idx = _candidates_above(bounds, k, k_approx, cache, fixed)
-        code, a, b = ms.code[idx], ms.a[idx], ms.b[idx]
-        vals = np.empty((len(idx), n_rows))
-        status, score = np.empty(len(idx), np.int8), np.empty(len(idx))
-        exact_scores(code, a, b, mem.values, space._fortran, space._lower, space._upper,
-                     y_unit, vals, status, score)
-        ok = np.flatnonzero((status == SELECTABLE) & ~np.isnan(score))
-        ranked = np.sort(score[ok])[::-1]
-        while True:
-            whole = length >= len(ok)
-            s_l = -np.inf if whole else float(ranked[length - 1])
-            part = ok[score[ok] >= s_l]
-            picked = part[select_member(score[part], code[part], a[part], b[part],
-                                        ms.row_of[idx[part]], vals[part], space._complexity,
-                                        excluded, tables, corr_threshold, SCORE_TOL, n_sis)]
-            filled = len(picked) == n_sis
-            low = float(score[picked].min()) - GUARD if filled else -np.inf
-            if filled and low >= max(s_l, thr):
-                break
-            if thr == -np.inf and (whole or (filled and low >= s_l)):
-                break
-            if whole or (filled and low >= s_l):
-                k_approx *= 4  # the prefix is fine, the approximate cut is too high
-                break
-            length *= 2
-        if (filled and low >= max(s_l, thr)) or thr == -np.inf:
+        if overflow[k] or k_approx > bounds.k_keep:  # the pool is not enough: all rows
+            u = bounds.full_bounds(k)
+            source = (u, np.arange(len(u)), ~np.isnan(u), np.float32(-np.inf), len(u))
+        state, k_approx, length, cand, picked, score, vals = screen_member(
+            *source[:4], k_approx, source[4], POOL_FACTOR, length, mem.forced_all, *common)
+        if state != NEED_ALL_BOUNDS:
             break
-    relevant = ok[score[ok] >= low]
-    n_stored = int(np.sum(code[relevant] < 0))
-    if n_stored >= keep or len(relevant) - n_stored >= keep:
+    if state == REFIT:
         return None
-    mem.excluded.extend(zip(code[picked].tolist(), a[picked].tolist(), b[picked].tolist(),
-                            ms.row_of[idx[picked]].tolist(), strict=True))
-    return list(zip(score[picked].tolist(), code[picked].tolist(), a[picked].tolist(),
-                    b[picked].tolist(), vals[picked], strict=True))
+    mem.excluded.extend(zip(ms.code[cand[picked]].tolist(), ms.a[cand[picked]].tolist(),
+                            ms.b[cand[picked]].tolist(), ms.row_of[cand[picked]].tolist(),
+                            strict=True))
+    return list(zip(score[picked].tolist(), ms.code[cand[picked]].tolist(),
+                    ms.a[cand[picked]].tolist(), ms.b[cand[picked]].tolist(), vals[picked],
+                    strict=True))
 
 
 def _expression(space, ms: MaterializedSpace, c: int, a: int, b: int):

@@ -9,7 +9,9 @@ stored operands (``"("``, name of ``a``, ``"*"``, name of ``b``, ``")"``), taken
 :func:`~sisso_lite.features.expression.format_node` itself -- and two names are compared
 segment by segment, as Python compares the strings. :func:`select_member` is
 ``select_candidates`` on arrays, without the GIL; the tests check it against
-``select_candidates``.
+``select_candidates``. :func:`screen_member` is the whole exact screen of one member
+(candidates above a bound cut, exact scores, selection, the acceptance test), so that
+members run in parallel threads.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ import numpy as np
 from numba import njit
 
 from sisso_lite.features.expression import format_node
+from sisso_lite.features.kernels import SELECTABLE
 from sisso_lite.features.operators import BINARY, N_CODES, VAR
 from sisso_lite.features.select import select_indices, unit_rows_nb
+from sisso_lite.solvers.batch_kernels import exact_scores, pool_candidates
 
-__all__ = ["NameTables", "compare_names", "name_tables", "select_member"]
+__all__ = ["DONE", "NEED_ALL_BOUNDS", "REFIT", "NameTables", "compare_names", "name_tables",
+           "screen_member", "select_member"]
+
+DONE, NEED_ALL_BOUNDS, REFIT = 0, 1, 2
 
 
 class NameTables(NamedTuple):
@@ -225,3 +232,68 @@ def select_member(score, code, a, b, row, vals, complexity, excluded, tables, co
         unit[k] = vals[order[k]]
     picked = select_indices(s, unit_rows_nb(unit, unit), rank, corr_threshold, tol, n_sis)
     return order[picked]
+
+
+@njit(cache=True, nogil=True)
+def screen_member(bound, bound_row, valid, cut, k_approx, k_limit, growth, length, fixed,
+                  row_start, row_members, code_all, a_all, b_all, row_of, values, fortran,
+                  lower, upper, y_unit, complexity, excluded, tables, corr_threshold, tol,
+                  n_sis, guard, keep):  # fmt: skip
+    """Exact SIS of one ensemble member from upper bounds of its scores per row.
+
+    The candidates of the rows whose bound ``bound[j]`` (row ``bound_row[j]``, where
+    ``valid``; every row not listed has a bound below ``cut``) reaches the ``k_approx``-th
+    largest, with ``fixed``, are scored exactly (:func:`exact_scores`) and
+    :func:`select_member` runs on the ``length`` best. The result is accepted when its
+    lowest score minus ``guard`` is at least both cuts (no candidate left out can score as
+    high); otherwise ``length`` doubles or ``k_approx`` grows by ``growth``.
+
+    Returns ``(status, k_approx, length, candidates, picked, score, vals)``: status
+    ``DONE`` (``candidates[picked]`` selected, in order; ``score`` and ``vals`` of all
+    ``candidates``), ``NEED_ALL_BOUNDS`` (``k_approx`` exceeds ``k_limit``: call again with
+    the bounds of all rows) or ``REFIT`` (more relevant candidates than the per-member
+    ``screen`` keeps: the caller runs ``run_sisso``).
+    """
+    n = values.shape[1]
+    while True:
+        thr, cand = pool_candidates(bound, bound_row, valid, k_approx, cut, row_start,
+                                    row_members, fixed)
+        m = cand.shape[0]
+        code, a, b = code_all[cand], a_all[cand], b_all[cand]
+        vals = np.empty((m, n))
+        status = np.empty(m, np.int8)
+        score = np.empty(m)
+        exact_scores(code, a, b, values, fortran, lower, upper, y_unit, vals, status, score)
+        ok = np.flatnonzero((status == SELECTABLE) & ~np.isnan(score))
+        ranked = -np.sort(-score[ok])
+        grow = False
+        while True:
+            whole = length >= ok.shape[0]
+            s_l = -np.inf if whole else ranked[length - 1]
+            part = ok[score[ok] >= s_l]
+            picked = part[select_member(score[part], code[part], a[part], b[part],
+                                        row_of[cand[part]], vals[part], complexity, excluded,
+                                        tables, corr_threshold, tol, n_sis)]
+            filled = picked.shape[0] == n_sis
+            low = score[picked].min() - guard if filled else -np.inf
+            if filled and low >= max(s_l, thr):
+                break
+            if thr == -np.inf and (whole or (filled and low >= s_l)):
+                break
+            if whole or (filled and low >= s_l):
+                grow = True  # the prefix is fine, the approximate cut is too high
+                break
+            length *= 2
+        if not grow:
+            break
+        k_approx *= growth
+        if k_approx > k_limit:
+            return NEED_ALL_BOUNDS, k_approx, length, cand, picked, score, vals
+    n_relevant = 0
+    n_stored = 0
+    for i in ok:
+        if score[i] >= low:
+            n_relevant += 1
+            n_stored += code[i] < 0
+    state = REFIT if (n_stored >= keep or n_relevant - n_stored >= keep) else DONE
+    return state, k_approx, length, cand, picked, score, vals
