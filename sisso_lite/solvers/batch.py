@@ -71,6 +71,7 @@ GROUP = 128  # members screened together (inv_sd buffer of GROUP x n_candidates 
 _U32 = float(np.finfo(np.float32).eps)
 _CHUNK = 16384
 SWITCH_INTERVAL = 1e-4  # seconds, while the member threads run
+GROWTH = 2  # the cut of _screen_member moves to GROWTH x more rows when it was too high
 POOL_FACTOR = 2  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
 
 
@@ -251,7 +252,7 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
             u = bounds.full_bounds(k)
             source = (u, np.arange(len(u)), ~np.isnan(u), np.float32(-np.inf), len(u))
         state, k_approx, length, cand, picked, score, vals = screen_member(
-            *source[:4], k_approx, source[4], POOL_FACTOR, length, mem.forced_all, *common)
+            *source[:4], k_approx, source[4], GROWTH, length, mem.forced_all, *common)
         if state != NEED_ALL_BOUNDS:
             break
     if state == REFIT:
