@@ -54,7 +54,10 @@ from .row_classes import (
 if TYPE_CHECKING:
     from .space import FeatureSpace
 
-__all__ = ["MaterializedSpace", "enumerate_last_rung", "materialize", "materialized_bytes"]
+__all__ = [
+    "MaterializedSpace", "enumerate_last_rung", "last_rung", "materialize",
+    "materialized_bytes",
+]  # fmt: skip
 
 
 
@@ -237,7 +240,7 @@ class MaterializedSpace:
         return np.sort(self.row_members[offsets + np.arange(counts.sum())])
 
 
-def _enumerate(space: FeatureSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def last_rung(space: FeatureSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All last-rung candidates with permissive domain flags (all features allowed)."""
     n_total = space.n_stored_
     if space.n_rungs_ < 1:
@@ -263,17 +266,20 @@ def _enumerate(space: FeatureSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         cap = int(n)
 
 
-def materialized_bytes(space: FeatureSpace, n_members: int) -> int:
-    """Rough memory need of :func:`materialize` plus batched scoring of ``n_members``."""
-    n_cand = space.n_stored_ + len(_enumerate(space)[0])
+def materialized_bytes(space: FeatureSpace, n_members: int,
+                       last_rung: tuple | None = None) -> int:
+    """Rough memory need of :func:`materialize` plus batched scoring of ``n_members``
+    (``last_rung``: the enumeration, if already made)."""
+    n_cand = space.n_stored_ + len((last_rung or last_rung(space))[0])
     return int(n_cand * (4 * space.n_samples_ + 40 + 8 * n_members))
 
 
-def materialize(space: FeatureSpace) -> MaterializedSpace:
-    """Enumerate, evaluate and classify every candidate of ``space`` (see the module doc)."""
+def materialize(space: FeatureSpace, last_rung: tuple | None = None) -> MaterializedSpace:
+    """Enumerate, evaluate and classify every candidate of ``space`` (see the module doc);
+    ``last_rung``: the enumeration ``(code, a, b)`` of the last rung, if already made."""
     space._check_built()
     n_stored = space.n_stored_
-    lc, la, lb = _enumerate(space)
+    lc, la, lb = last_rung or last_rung(space)
     code = np.concatenate([np.full(n_stored, -1, np.int64), lc])
     a = np.concatenate([np.arange(n_stored, dtype=np.int64), la])
     b = np.concatenate([np.full(n_stored, -1, np.int64), lb])

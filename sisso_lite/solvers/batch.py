@@ -239,7 +239,7 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
     with the largest bounds), or on the bounds of all rows when the pool is not enough.
     """
     excluded = np.array(mem.excluded, np.int64).reshape(-1, 4)
-    k_approx = 3 * n_sis + 2 * len(excluded) + 64
+    k_approx = 3 * n_sis + len(excluded) + 64
     length = 2 * n_sis + len(excluded) + 32
     val, idx, valid, cut, overflow = bounds.pools
     source = (val[k], idx[k], valid[k], cut[k], bounds.k_keep)
@@ -384,7 +384,7 @@ def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
             bounds.R, units = _residual_matrix(state, active, n, fit_intercept)
             is_active = np.zeros(len(state), np.bool_)
             is_active[active] = True
-            k_keep = int(POOL_FACTOR * (3 * n_sis + 2 * (d - 1) * n_sis + 64))
+            k_keep = int(POOL_FACTOR * (3 * n_sis + (d - 1) * n_sis + 64))
             _next_dimension(ms, bounds, is_active, k_keep)
         clock["bounds"] += time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -429,17 +429,18 @@ def fit_members_batched(
     list of SissoResult or None
         Identical to the per-member ``run_sisso`` results.
     """
-    from sisso_lite.features.materialize import materialized_bytes
+    from sisso_lite.features.materialize import last_rung, materialized_bytes
     from sisso_lite.solvers.driver import run_sisso
 
-    if materialized_bytes(space, min(len(members), GROUP)) > max_bytes:
+    t0 = time.perf_counter()
+    enumeration = last_rung(space)
+    if materialized_bytes(space, min(len(members), GROUP), enumeration) > max_bytes:
         return None
     clock = {"materialize": 0.0, "setup": 0.0, "bounds": 0.0, "members": 0.0, "screen": 0.0,
              "l0": 0.0}
-    t0 = time.perf_counter()
     y_all = np.asarray(y, dtype=np.float64).ravel()
     metric = str(metric).lower()
-    ms = materialize(space)
+    ms = materialize(space, enumeration)
     clock["materialize"] = time.perf_counter() - t0
     n = space.n_samples_
     state = [_Member(space, np.asarray(r, np.int64).ravel(),
