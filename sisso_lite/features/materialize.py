@@ -267,19 +267,21 @@ def last_rung(space: FeatureSpace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def materialized_bytes(space: FeatureSpace, n_members: int,
-                       last_rung: tuple | None = None) -> int:
+                       enumeration: tuple | None = None) -> int:
     """Rough memory need of :func:`materialize` plus batched scoring of ``n_members``
-    (``last_rung``: the enumeration, if already made)."""
-    n_cand = space.n_stored_ + len((last_rung or last_rung(space))[0])
+    (``enumeration``: :func:`last_rung` of the space, if already made)."""
+    if enumeration is None:
+        enumeration = last_rung(space)
+    n_cand = space.n_stored_ + len(enumeration[0])
     return int(n_cand * (4 * space.n_samples_ + 40 + 8 * n_members))
 
 
-def materialize(space: FeatureSpace, last_rung: tuple | None = None) -> MaterializedSpace:
+def materialize(space: FeatureSpace, enumeration: tuple | None = None) -> MaterializedSpace:
     """Enumerate, evaluate and classify every candidate of ``space`` (see the module doc);
-    ``last_rung``: the enumeration ``(code, a, b)`` of the last rung, if already made."""
+    ``enumeration``: :func:`last_rung` of the space, if already made."""
     space._check_built()
     n_stored = space.n_stored_
-    lc, la, lb = last_rung or last_rung(space)
+    lc, la, lb = last_rung(space) if enumeration is None else enumeration
     code = np.concatenate([np.full(n_stored, -1, np.int64), lc])
     a = np.concatenate([np.arange(n_stored, dtype=np.int64), la])
     b = np.concatenate([np.full(n_stored, -1, np.int64), lb])
