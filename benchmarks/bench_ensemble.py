@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     phases.update(fastest_phases)
     if args.repeat > 1:
         print("ensemble runs (wall s): " + ", ".join(f"{r[0]:.2f}" for r in runs))
+        for r in runs:
+            print("   " + ", ".join(f"{k} {v:.2f}" for k, v in r[2].items()))
 
     print(f"numba threads: {numba.get_num_threads()}, n_jobs: {args.n_jobs}")
     print(f"feature space per rung: {single.feature_space_size_}")

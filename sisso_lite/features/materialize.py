@@ -44,9 +44,8 @@ from .row_classes import (
     ABSENT,
     ALONE,
     MERGE,
+    ClassTable,
     class_members,
-    compact_rows,
-    row_classes,
     row_hashes,
     uses_bits,
 )
@@ -104,6 +103,7 @@ def enumerate_last_rung(
 
 
 NEVER, REGULAR, NONFINITE = 0, 1, 2
+_BLOCK = 32768  # candidates evaluated and classified at a time by materialize
 
 
 @njit(cache=True, error_model="numpy")
@@ -290,20 +290,26 @@ def materialize(space: FeatureSpace, enumeration: tuple | None = None) -> Materi
     need_pos = np.where((code == SQRT) | (code == LOG), a, -1)
     conditional = ((need_nz >= 0) & ~nonzero_full[np.maximum(need_nz, 0)]) | (
         (need_pos >= 0) & ~positive_full[np.maximum(need_pos, 0)])
-    kind = np.empty(len(code), dtype=np.int8)
-    z = np.empty((len(code), space.n_samples_), dtype=np.float32)  # NEVER rows: unused
-    with np.errstate(all="ignore"):
-        candidate_rows(code, a, b, space._values, space._fortran, space._lower, z, kind)
-    regular = np.flatnonzero(kind != NEVER)
-    special = np.flatnonzero((kind == NONFINITE) | (conditional & (kind != NEVER)))
     stored_bits = uses_bits(space._uses)
     bits = stored_bits[:, a] | np.where(b >= 0, stored_bits[:, np.maximum(b, 0)], 0)
-    row_kind = np.where(kind == NEVER, ABSENT, MERGE).astype(np.int8)
-    row_kind[special] = ALONE
-    row_of = np.empty(len(code), np.int64)
-    n_rows = row_classes(z, row_hashes(z.view(np.uint32), bits), bits, row_kind, row_of)
+    kind = np.empty(len(code), dtype=np.int8)
+    classes = ClassTable(len(code), space.n_samples_, bits)
+    block = np.empty((min(len(code), _BLOCK), space.n_samples_), dtype=np.float32)
+    for lo in range(0, len(code), _BLOCK):  # rows of a block, then their classes
+        hi = min(lo + _BLOCK, len(code))
+        rows, block_kind = block[: hi - lo], kind[lo:hi]  # NEVER rows stay unwritten
+        with np.errstate(all="ignore"):
+            candidate_rows(code[lo:hi], a[lo:hi], b[lo:hi], space._values, space._fortran,
+                           space._lower, rows, block_kind)
+        alone = (block_kind == NONFINITE) | conditional[lo:hi]
+        row_kind = np.where(block_kind == NEVER, ABSENT,
+                            np.where(alone, ALONE, MERGE)).astype(np.int8)
+        classes.add(rows, row_hashes(rows.view(np.uint32), bits[:, lo:hi]), row_kind, lo)
+    regular = np.flatnonzero(kind != NEVER)
+    special = np.flatnonzero((kind == NONFINITE) | (conditional & (kind != NEVER)))
+    row_of, n_rows = classes.row_class, classes.n_classes
     row_start, row_members = class_members(row_of, n_rows)
-    z = compact_rows(z, row_members[row_start[:-1]])  # each class's first candidate's row
+    z = classes.rows[:n_rows]  # only these rows of the buffer were ever written
     bad_rows = np.zeros((len(special), space.n_samples_), dtype=bool)
     if len(special):
         fin_check = kind[special] == NONFINITE

@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
-    "ABSENT", "ALONE", "MERGE", "class_members", "compact_rows", "row_classes",
+    "ABSENT", "ALONE", "MERGE", "ClassTable", "add_rows", "class_members", "row_classes",
     "row_classes_numpy", "row_hashes", "uses_bits",
 ]  # fmt: skip
 
@@ -75,87 +75,103 @@ def row_hashes(bits, uses):
 
 
 @njit(cache=True, inline="always")
-def _same(z, i, si, j, sj, uses):
-    """Rows ``i`` and ``j`` equal after their sign flips, with the same feature words."""
-    for w in range(uses.shape[0]):
-        if uses[w, i] != uses[w, j]:
-            return False
-    for s in range(z.shape[1]):
-        if z[i, s] * si != z[j, s] * sj:
+def _same(za, i, sa, zb, j, sb):
+    """Row ``i`` of ``za`` times ``sa`` equals row ``j`` of ``zb`` times ``sb``."""
+    for s in range(za.shape[1]):
+        if za[i, s] * sa != zb[j, s] * sb:
             return False
     return True
 
 
+class ClassTable:
+    """State of :func:`add_rows` over the blocks of one matrix of ``n`` rows (``uses``:
+    the primary-feature words of all ``n`` rows, ``(n_words, n)``)."""
+
+    def __init__(self, n: int, n_columns: int, uses: np.ndarray) -> None:
+        size = 1
+        while size < 2 * n + 2:
+            size *= 2
+        self.table = np.full((size, 2), -1, np.int64)  # (hash bits, class) per slot
+        self.first = np.empty(n, np.int64)  # first row of each class
+        # one row per class; np.empty maps pages lazily, only the rows written are touched
+        self.rows = np.empty((n, n_columns), np.float32)
+        self.row_class = np.empty(n, np.int64)
+        self.uses = uses
+        self.n_classes = 0
+
+    def add(self, block: np.ndarray, hashes: np.ndarray, kind: np.ndarray, offset: int) -> None:
+        """Classify rows ``offset ..`` of the matrix (``block``; hashes from
+        :func:`row_hashes`, ``kind`` per row): grouped by hash, then every merged row is
+        compared with its class's row (in parallel); a row that differs (a hash collision)
+        gets a class of its own, so a class never holds different rows."""
+        self.n_classes = add_rows(block, hashes, kind, offset, self.uses, self.table,
+                                  self.first, self.rows, self.row_class, self.n_classes)
+        wrong = np.empty(len(block), np.bool_)
+        _verify_block(block, offset, self.uses, self.first, self.rows, self.row_class, wrong)
+        for i in np.flatnonzero(wrong).tolist():  # collisions: never seen in practice
+            self.rows[self.n_classes] = block[i]
+            self.first[self.n_classes] = offset + i
+            self.row_class[offset + i] = self.n_classes
+            self.n_classes += 1
+
+
 @njit(cache=True)
-def _classes_by_hash(hashes, kind, out_class, first):
-    """Provisional classes: rows with equal hashes (open addressing on a power-of-two table
-    of ``(hash, class)`` pairs, one cache line per probe). Returns the number of classes."""
-    n = hashes.shape[0]
-    size = 1
-    while size < 2 * n + 2:
-        size *= 2
-    mask = np.uint64(size - 1)
-    table = np.full((size, 2), -1, np.int64)  # (hash bits, class id)
-    n_classes = 0
-    for i in range(n):
+def add_rows(block, hashes, kind, offset, uses, table, first, rows, row_class, n_classes):
+    """Provisional classes of rows ``offset + i`` (``block[i]``), continuing from
+    ``n_classes``: a ``MERGE`` row joins the class of the first row with the same hash
+    (open addressing on ``table``, ``(hash, class)`` per slot); a new class stores its row
+    in ``rows``; ``ALONE`` rows always get a new class, ``ABSENT`` rows class -1. Returns
+    the number of classes (:meth:`ClassTable.add` then checks the merges)."""
+    mask = np.uint64(table.shape[0] - 1)
+    for i in range(block.shape[0]):
+        g = offset + i
         if kind[i] == ABSENT:
-            out_class[i] = -1
+            row_class[g] = -1
             continue
-        if kind[i] == ALONE:
-            first[n_classes] = i
-            out_class[i] = n_classes
+        found = -1
+        slot = np.int64(hashes[i] & mask)
+        if kind[i] == MERGE:
+            key = np.int64(hashes[i])
+            while table[slot, 1] >= 0:
+                if table[slot, 0] == key:
+                    found = table[slot, 1]
+                    break
+                slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+        if found < 0:
+            found = n_classes
+            rows[found] = block[i]
+            first[found] = g
             n_classes += 1
-            continue
-        h = hashes[i]
-        key = np.int64(h)
-        slot = np.int64(h & mask)
-        while True:
-            c = table[slot, 1]
-            if c < 0:
-                table[slot, 0] = key
-                table[slot, 1] = n_classes
-                first[n_classes] = i
-                out_class[i] = n_classes
-                n_classes += 1
-                break
-            if table[slot, 0] == key:
-                out_class[i] = c
-                break
-            slot = np.int64((np.uint64(slot) + np.uint64(1)) & mask)
+            if kind[i] == MERGE:
+                table[slot, 0] = np.int64(hashes[i])
+                table[slot, 1] = found
+        row_class[g] = found
     return n_classes
 
 
 @njit(cache=True, parallel=True)
-def _verify_classes(z, uses, out_class, first, wrong):
-    """``wrong[i]``: row ``i`` differs from its class's first row (a hash collision)."""
-    for i in prange(z.shape[0]):
-        c = out_class[i]
+def _verify_block(block, offset, uses, first, rows, row_class, wrong):
+    """``wrong[i]``: row ``offset + i`` joined a class (made before this block, or by an
+    earlier row) whose row differs from it up to sign, or whose feature words differ."""
+    for i in prange(block.shape[0]):
+        g = offset + i
+        c = row_class[g]
         wrong[i] = False
-        if c >= 0:
-            j = first[c]
-            if j != i:
-                wrong[i] = not _same(z, i, _flip_of(z, i), j, _flip_of(z, j), uses)
+        if c >= 0 and first[c] != g:
+            bad = not _same(block, i, _flip_of(block, i), rows, c, _flip_of(rows, c))
+            for w in range(uses.shape[0]):
+                bad |= uses[w, g] != uses[w, first[c]]
+            wrong[i] = bad
 
 
 def row_classes(z: np.ndarray, hashes: np.ndarray, uses: np.ndarray, kind: np.ndarray,
                 out_class: np.ndarray) -> int:
-    """Class of every row of ``z`` (float32; ``hashes`` from :func:`row_hashes`).
-
-    ``uses``: primary-feature bit words ``(n_words, n_rows)``; ``kind``: ``ABSENT``,
-    ``ALONE`` or ``MERGE`` per row. Writes ``out_class`` (-1 for absent rows) and returns
-    the number of classes. Rows are grouped by hash, then every row is compared with its
-    class's first row; rows a hash collision put in a wrong class are made ``ALONE`` and
-    the grouping is redone, so the classes are exact.
-    """
-    kind = np.asarray(kind, np.int8)
-    first = np.empty(len(z), np.int64)
-    wrong = np.empty(len(z), np.bool_)
-    while True:
-        n_classes = _classes_by_hash(hashes, kind, out_class, first)
-        _verify_classes(z, uses, out_class, first, wrong)
-        if not wrong.any():
-            return int(n_classes)
-        kind = np.where(wrong, np.int8(ALONE), kind)
+    """Class of every row of ``z`` (float32; ``hashes`` from :func:`row_hashes`) in one
+    block of :func:`add_rows`; writes ``out_class`` and returns the number of classes."""
+    state = ClassTable(len(z), z.shape[1], uses)
+    state.add(z, hashes, np.asarray(kind, np.int8), 0)
+    out_class[:] = state.row_class
+    return state.n_classes
 
 
 @njit(cache=True)
@@ -176,17 +192,6 @@ def class_members(row_class, n_classes):
             members[fill[c]] = i
             fill[c] += 1
     return start, members
-
-
-@njit(cache=True)
-def compact_rows(z, keep):
-    """``z[keep]`` for increasing ``keep``, written over the leading rows of ``z`` (no new
-    array: a fresh copy of a large matrix costs page faults); returns the view."""
-    for r in range(keep.shape[0]):
-        src = keep[r]
-        if src != r:
-            z[r, :] = z[src, :]
-    return z[: keep.shape[0]]
 
 
 def row_classes_numpy(z: np.ndarray, uses: np.ndarray, kind: np.ndarray) -> np.ndarray:
