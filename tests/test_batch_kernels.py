@@ -100,3 +100,66 @@ def test_next_dimension_block_and_overflow_on_ties():
     next_dimension_block(sxr, inv, wmax, GAMMA, np.zeros(m, bool), 0, *inactive[:4], k_keep,
                          inactive[4])
     assert inactive[2].sum() == 0
+
+
+def test_pool_candidates_matches_numpy():
+    """Rows above the k-th largest pooled bound, expanded to their candidates, with the
+    fixed ones; the pool's cut when it holds fewer than k."""
+    from sisso_lite.solvers.batch_kernels import pool_candidates
+
+    rng = np.random.default_rng(3)
+    n_rows = 500
+    counts = rng.integers(1, 4, n_rows)
+    row_start = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    row_members = rng.permutation(row_start[-1]).astype(np.int64)
+    for k_approx in (1, 10, 200, 10_000):
+        val = rng.normal(size=300).astype(np.float32)
+        val[:20] = val[20]  # ties at the cut
+        idx = rng.choice(n_rows, 300, replace=False).astype(np.int64)
+        valid = rng.random(300) < 0.8
+        cut = np.float32(-0.5)
+        fixed = np.sort(rng.choice(row_start[-1], 5, replace=False)).astype(np.int64)
+        thr, cand = pool_candidates(val, idx, valid, k_approx, cut, row_start, row_members,
+                                    fixed)
+        v, r = val[valid], idx[valid]
+        want_thr = cut if len(v) <= k_approx else np.sort(v)[::-1][k_approx - 1]
+        assert thr == want_thr
+        rows = r[v >= want_thr]
+        want = np.concatenate([row_members[row_start[j]:row_start[j + 1]] for j in rows])
+        np.testing.assert_array_equal(cand, np.unique(np.r_[want, fixed]))
+
+
+def test_exact_scores_match_the_three_kernels():
+    """Fused values/status/score of candidates equal materialize._values_of,
+    generate.status_of_rows and the NumPy Pearson reference."""
+    from sisso_lite.features import FeatureSpace
+    from sisso_lite.features.generate import status_of_rows
+    from sisso_lite.features.kernels import pearson_scores_numpy
+    from sisso_lite.features.materialize import _values_of, materialize
+    from sisso_lite.solvers.batch_kernels import exact_scores
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2.0, 3.0, size=(30, 4))
+    for fortran in (False, True):
+        space = FeatureSpace(operators=("+", "-", "*", "/", "^2", "sqrt", "log", "cbrt", "exp"),
+                             max_complexity=3, fortran_compatible=fortran).build(X)
+        ms = materialize(space)
+        idx = np.sort(rng.choice(len(ms.code), 3000, replace=False))
+        rows = np.sort(rng.integers(0, 30, 30))
+        values = np.ascontiguousarray(space._values[:, rows])
+        y = rng.normal(size=30)
+        y_unit = (y - y.mean()) / np.linalg.norm(y - y.mean())
+        code, a, b = ms.code[idx], ms.a[idx], ms.b[idx]
+        vals, status, score = np.empty((len(idx), 30)), np.empty(len(idx), np.int8), \
+            np.empty(len(idx))
+        exact_scores(code, a, b, values, fortran, space._lower, space._upper, y_unit, vals,
+                     status, score)
+        with np.errstate(all="ignore"):
+            ref = _values_of(code, a, b, values, fortran)
+            ref_score = pearson_scores_numpy(ref, y_unit, np.zeros(30, np.int64), 1, np.ones(1))
+        np.testing.assert_array_equal(vals, ref)
+        np.testing.assert_array_equal(status, status_of_rows(ref, fortran, space._lower,
+                                                             space._upper))
+        ok = status > 0
+        assert ok.sum() > 500
+        np.testing.assert_allclose(score[ok], ref_score[ok], rtol=1e-10, atol=1e-13)

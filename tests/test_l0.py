@@ -138,3 +138,15 @@ def test_maxae_bound_exact_on_near_perfect_fits():
     ref = l0_search_numpy(X, y, 2, 6, metric="maxae")
     assert fast[0].indices == (0, 3)
     assert [m.indices for m in fast] == [m.indices for m in ref]
+
+
+@pytest.mark.parametrize("metric", ["rmse", "maxae"])
+def test_serial_kernel_matches_parallel(metric):
+    """``serial=True`` (the nogil kernel the ensemble members run in threads) gives the
+    parallel kernel's models, for one task and several."""
+    for n_tasks in (1, 3):
+        X, y, tasks = _problem(11, n=40, m=16, n_tasks=n_tasks)
+        for dim in (1, 2, 3):
+            kw = dict(metric=metric, tasks=tasks)
+            _same(l0_search(X, y, dim, 7, serial=True, **kw), l0_search(X, y, dim, 7, **kw),
+                  metric)
