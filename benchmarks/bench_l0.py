@@ -12,7 +12,8 @@ from math import comb
 import numba
 import numpy as np
 
-from sisso_lite.solvers.l0 import l0_search, l0_search_numpy
+from sisso_lite.solvers.l0 import l0_search
+from sisso_lite.solvers.l0_reference import l0_search_numpy
 
 
 def _rate(fn, m, dim, **kw):

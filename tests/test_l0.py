@@ -12,9 +12,9 @@ from sisso_lite.solvers.l0 import (
     _heap_push,
     _unrank,
     l0_search,
-    l0_search_numpy,
     refit_model,
 )
+from sisso_lite.solvers.l0_reference import l0_search_numpy
 
 
 def _problem(seed, n=25, m=10, n_tasks=1):

@@ -180,7 +180,7 @@ def test_driver_allowed_primary_and_standalone_result():
 
 def test_driver_maxae_metric():
     from sisso_lite.solvers.driver import run_sisso
-    from sisso_lite.solvers.l0 import l0_search_numpy
+    from sisso_lite.solvers.l0_reference import l0_search_numpy
 
     X = _frame(40, 9)
     rng = np.random.default_rng(9)
