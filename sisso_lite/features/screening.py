@@ -268,18 +268,14 @@ def select_candidates(
     n_sis: int,
     excluded: set[str],
     candidate_values: np.ndarray | None = None,
-    names: dict | None = None,
-    simplicity_keys: dict | None = None,
 ) -> list[tuple[float, int, int, int, np.ndarray]]:
     """:func:`_select` on arrays: candidate rows come from ``candidate_values`` when given
     (rows of the candidates, e.g. on a member's rows), else from ``values`` (the space's
-    ``StoredValues``); a ``names`` cache keyed by ``(code, a, b)`` may be passed in (names
-    are formatted for every candidate only when ``excluded`` is not empty, else only for
-    candidates whose scores tie), and a cache of their simplicity keys
-    ``simplicity_keys``."""
+    ``StoredValues``). Names are formatted for every candidate only when ``excluded`` is
+    not empty, else only for candidates whose scores tie."""
     corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
     order = np.argsort(-score, kind="stable")
-    cache = {} if names is None else names
+    cache: dict[tuple[int, int, int], str] = {}
 
     def name_of(key: tuple[int, int, int]) -> str:
         name = cache.get(key)
@@ -311,15 +307,10 @@ def select_candidates(
 
     # the keys of _simpler_key, only where scores tie (the kernel compares nothing else)
     lists = (code.tolist(), arg_a.tolist(), arg_b.tolist(), comp.tolist())
-    known = {} if simplicity_keys is None else simplicity_keys
 
     def simplicity(i: int) -> tuple[int, int, str]:
-        key = (lists[0][i], lists[1][i], lists[2][i])
-        found = known.get(key)
-        if found is None:
-            name = name_of(key)
-            found = known[key] = (lists[3][i], len(name), name)
-        return found
+        name = name_of((lists[0][i], lists[1][i], lists[2][i]))
+        return lists[3][i], len(name), name
 
     rank = tie_ranks(score, SCORE_TOL, simplicity)
     # normalised in place (vals is a fresh array), then the picked few are taken again

@@ -30,7 +30,6 @@ allowed_primary=mask_k, ...)``; only the work is shared:
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -70,7 +69,6 @@ GUARD = 1e-6
 GROUP = 128  # members screened together (inv_sd buffer of GROUP x n_candidates float32)
 _U32 = float(np.finfo(np.float32).eps)
 _CHUNK = 16384
-SWITCH_INTERVAL = 1e-4  # seconds, while the member threads run
 GROWTH = 2  # the cut of _screen_member moves to GROWTH x more rows when it was too high
 POOL_FACTOR = 2  # pools keep POOL_FACTOR x the initial cut of _screen_member (one growth)
 
@@ -141,11 +139,7 @@ class _Bounds:
                 work(c * _CHUNK, min((c + 1) * _CHUNK, len(self.ms.z)), pools[j], scratch)
 
         with threadpool_limits(1):
-            if len(spans) == 1:
-                run(0)
-            else:
-                with ThreadPoolExecutor(len(spans)) as pool:
-                    list(pool.map(run, range(len(spans))))
+            _in_threads(run, list(range(len(spans))))
         self.pools = merge_pools(pools)
 
     def full_bounds(self, k: int) -> np.ndarray:
@@ -343,22 +337,14 @@ def _fit_members(space, ms: MaterializedSpace, state: list[_Member], bounds: _Bo
             clock[key] += value
 
 
-def _in_threads(work, items: list[int]) -> None:
-    """``work(part)`` on one part of ``items`` per numba thread, in Python threads: the
-    member kernels (exact scores, selection, L0) run without the GIL."""
-    n_threads = max(1, min(numba.get_num_threads(), len(items)))
-    if n_threads == 1:
-        work(items)
+def _in_threads(work, parts: list) -> None:
+    """``work(part)`` for every part, each in its own Python thread (inline for one part):
+    the kernels they call run without the GIL."""
+    if len(parts) == 1:
+        work(parts[0])
         return
-    interval = sys.getswitchinterval()
-    # a thread back from a kernel waits for the GIL until the other one's Python code
-    # yields it: at the default 5 ms interval that wait dominates these short steps
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        with ThreadPoolExecutor(n_threads) as pool:
-            list(pool.map(work, [items[t::n_threads] for t in range(n_threads)]))
-    finally:
-        sys.setswitchinterval(interval)
+    with ThreadPoolExecutor(len(parts)) as pool:
+        list(pool.map(work, parts))
 
 
 def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
@@ -389,9 +375,10 @@ def _fit_group(space, ms: MaterializedSpace, state: list[_Member], n: int,
         clock["bounds"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         with threadpool_limits(1):  # member-sized products (the L0 Gram matrix)
+            n_threads = max(1, min(numba.get_num_threads(), len(active)))
             _in_threads(partial(_fit_members, space, ms, state, bounds, units, d, n_sis,
                                 (n_models, metric, fit_intercept, keep_selected), clock,
-                                lock), active)
+                                lock), [active[t::n_threads] for t in range(n_threads)])
         clock["members"] += time.perf_counter() - t0
 
 
