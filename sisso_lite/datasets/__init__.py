@@ -8,6 +8,7 @@ from sisso_lite.datasets.emery import (
     EmeryData,
     load_emery_perovskites,
 )
+from sisso_lite.datasets.learning_sets import load_foppa_perovskites, load_oer_plate
 
 __all__ = [
     "EMERY_TARGETS",
@@ -16,5 +17,7 @@ __all__ = [
     "EmeryData",
     "load_bartel_perovskites",
     "load_emery_perovskites",
+    "load_foppa_perovskites",
     "load_octet_binaries",
+    "load_oer_plate",
 ]

@@ -1,0 +1,220 @@
+"""Surrogate models of a campaign: named presets and one way to ask any of them for a
+predictive distribution over the candidate pool.
+
+A surrogate is any scikit-learn regressor whose ``predict(X, return_std=True)`` returns
+``(mean, std)``. Ensembles that also expose ``predict_members(X)`` (one row per member:
+:class:`~sisso_lite.ensemble.SissoEnsemble`, :class:`RandomForestSpread`) give Thompson
+sampling real member draws.
+
+Presets (``surrogate=`` of :class:`~sisso_lite.learning.Campaign`):
+
+``"sisso"``
+    :class:`~sisso_lite.ensemble.SissoEnsemble` of 50 two-dimensional SISSO models
+    (bootstrap + 20 % feature dropout, ``max_complexity=3``, ``n_sis=20``), spread of the
+    members plus their out-of-bag error (``predictive_std="mixture"``), recalibrated by one
+    factor on out-of-bag residuals (``calibrate="sigma"``). Nair, Foppa, Scheffler,
+    npj Comput. Mater. (2025).
+``"gp"``
+    Gaussian process on standardised features: constant x anisotropic Matern-5/2 kernel plus
+    a white-noise term, hyper-parameters by marginal likelihood with 2 restarts,
+    ``normalize_y=True`` (Rasmussen & Williams, *Gaussian Processes for Machine Learning*,
+    2006; the baseline of Rohr et al., Chem. Sci. 11, 2696 (2020)).
+``"rf"``
+    Random forest of 200 trees with the spread over the trees as sigma
+    (:class:`RandomForestSpread`; Ling et al., Integr. Mater. Manuf. Innov. 6, 207 (2017)).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from sisso_lite.learning.acquisition import Prediction
+
+__all__ = [
+    "SURROGATE_PRESETS",
+    "RandomForestSpread",
+    "describe_surrogate",
+    "make_surrogate",
+    "predict_distribution",
+    "surrogate_formula",
+]
+
+SURROGATE_PRESETS = ("sisso", "gp", "rf")
+
+
+class RandomForestSpread(RegressorMixin, BaseEstimator):
+    """Random forest whose predictive sigma is the standard deviation over its trees.
+
+    Parameters
+    ----------
+    n_estimators : int
+        Number of trees.
+    min_samples_leaf : int
+        Minimum samples per leaf (1: fully grown trees, as in Rohr et al. 2020).
+    max_features : float, int, str or None
+        Features considered per split (scikit-learn meaning); default all.
+    random_state : int, RandomState or None
+    n_jobs : int or None
+        Parallel trees (joblib).
+
+    Attributes
+    ----------
+    forest_ : RandomForestRegressor
+    n_features_in_ : int
+    """
+
+    def __init__(self, n_estimators=200, min_samples_leaf=1, max_features=1.0,
+                 random_state=None, n_jobs=None):
+        self.n_estimators = n_estimators
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def fit(self, X, y):
+        """Fit the forest; returns self."""
+        X, y = validate_data(self, X, y, y_numeric=True)
+        self.forest_ = RandomForestRegressor(
+            n_estimators=self.n_estimators, min_samples_leaf=self.min_samples_leaf,
+            max_features=self.max_features, random_state=self.random_state,
+            n_jobs=self.n_jobs).fit(X, y)
+        return self
+
+    def predict_members(self, X) -> np.ndarray:
+        """Prediction of every tree, shape (n_estimators, n_samples)."""
+        check_is_fitted(self, "forest_")
+        X = validate_data(self, X, reset=False)
+        return np.vstack([tree.predict(X) for tree in self.forest_.estimators_])
+
+    def predict(self, X, return_std: bool = False):
+        """Mean over the trees (and their standard deviation with ``return_std``)."""
+        members = self.predict_members(X)
+        mean = members.mean(axis=0)
+        if not return_std:
+            return mean
+        return mean, members.std(axis=0, ddof=1)
+
+
+def _sisso_preset(random_state: int | None):
+    from sisso_lite.ensemble import SissoEnsemble
+    from sisso_lite.estimators import SissoRegressor
+
+    template = SissoRegressor(n_dim=2, max_complexity=3, n_sis=20, n_models=1)
+    return SissoEnsemble(template, n_estimators=50, feature_dropout=0.2, calibrate="sigma",
+                         predictive_std="mixture", random_state=random_state)
+
+
+def _gp_preset(n_features: int, random_state: int | None):
+    kernel = (ConstantKernel(1.0, (1e-3, 1e3))
+              * Matern(length_scale=np.ones(n_features), length_scale_bounds=(1e-2, 1e3),
+                       nu=2.5)
+              + WhiteKernel(1e-2, (1e-6, 1.0)))
+    gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=2,
+                                  random_state=random_state)
+    return Pipeline([("scale", StandardScaler()), ("gp", gp)])
+
+
+def make_surrogate(spec, n_features: int, random_state: int | None = None):
+    """A fresh, unfitted surrogate.
+
+    Parameters
+    ----------
+    spec : None, str or estimator
+        ``None`` or ``"sisso"``, ``"gp"``, ``"rf"`` (see the module docstring), or a
+        scikit-learn regressor (cloned; its ``random_state`` is set when it has one).
+    n_features : int
+        Number of features the surrogate is fitted on (anisotropic GP length scales).
+    random_state : int or None
+        Seed of this fit (the campaign derives one per round so that a resumed campaign
+        refits exactly as an uninterrupted one).
+    """
+    if spec is None or (isinstance(spec, str) and spec == "sisso"):
+        return _sisso_preset(random_state)
+    if isinstance(spec, str):
+        if spec == "gp":
+            return _gp_preset(n_features, random_state)
+        if spec == "rf":
+            return RandomForestSpread(random_state=random_state)
+        raise ValueError(f"unknown surrogate {spec!r}; use one of {SURROGATE_PRESETS} "
+                         "or a regressor with predict(X, return_std=True)")
+    if not hasattr(spec, "fit") or not hasattr(spec, "predict"):
+        raise TypeError(f"surrogate must be a preset name or a regressor with fit/predict, "
+                        f"got {type(spec).__name__}")
+    model = clone(spec)
+    if random_state is not None and "random_state" in model.get_params(deep=False):
+        model.set_params(random_state=random_state)
+    return model
+
+
+def describe_surrogate(spec) -> str:
+    """A short JSON-safe description of a surrogate spec (checkpoints, reports)."""
+    if spec is None:
+        return "sisso"
+    if isinstance(spec, str):
+        return spec
+    return f"{type(spec).__module__}.{type(spec).__name__}"
+
+
+def predict_distribution(model, X) -> Prediction:
+    """Mean, sigma and (when the model has members) member predictions over ``X``.
+
+    Raises
+    ------
+    TypeError
+        If the model's ``predict`` does not accept ``return_std=True``.
+    """
+    try:
+        mean, std = model.predict(X, return_std=True)
+    except TypeError as err:
+        raise TypeError(
+            f"surrogate {type(model).__name__} must support predict(X, return_std=True) "
+            f"to give a predictive sigma ({err})") from err
+    samples = None
+    if hasattr(model, "predict_members"):
+        samples = np.asarray(model.predict_members(X), dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64).ravel()
+    std = np.asarray(std, dtype=np.float64).ravel()
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        std = np.where(std < 0, np.nan, std)  # numerically negative variances are undefined
+    return Prediction(mean=mean, std=std, samples=samples)
+
+
+def surrogate_formula(model, digits: int = 4) -> str:
+    """The law a SISSO surrogate currently stands for ('' for other surrogates).
+
+    For a :class:`~sisso_lite.ensemble.SissoEnsemble`: the most frequent descriptor set among
+    the members (ties: the set with the lowest out-of-bag error), written with the
+    coefficients of its member with the lowest out-of-bag error, and the share of members
+    that use it.
+    """
+    members = getattr(model, "members_", None)
+    if not members:
+        best = getattr(model, "sympy", None)
+        if callable(best):
+            try:
+                return str(best())
+            except Exception:  # noqa: BLE001 - a formula is informative only
+                return ""
+        return ""
+    groups: dict[tuple[str, ...], list] = {}
+    for m in members:
+        groups.setdefault(tuple(m.descriptors), []).append(m)
+    # most frequent descriptor set; among equally frequent ones the lowest out-of-bag error
+    key = min(groups, key=lambda k: (-len(groups[k]),
+                                     min(float(m.error) for m in groups[k])))
+    member = min(groups[key], key=lambda m: float(m.error))
+    terms = [f"{float(member.intercept):.{digits}g}"]
+    for c, d in zip(np.ravel(member.coefficients), key, strict=False):
+        terms.append(f"{float(c):+.{digits}g}*{d}")
+    share = len(groups[key]) / len(members)
+    return f"{' '.join(terms)}  [{share:.0%} of members]"
