@@ -278,12 +278,20 @@ class Campaign:
             note = "random" if name == "random" and rnd > 0 else "initial design (random)"
             return self._pick_info(rnd, chosen, note=note)
         p_feas = self._feasible_probability()
-        picks = choose_batch(
-            spec=self.surrogate, X_train=self._X[train_pos], y_train=y, X_cand=self._X[cand],
-            k=k, acquisition=self._acquire, params=self.acquisition_params, goal=self.goal,
-            best=self.best_value(), strategy=self.batch_strategy,
-            rng=self._rng(rnd, _PURPOSE_ACQUISITION), seed=self._seed(rnd),
-            p_feasible=None if p_feas is None else p_feas[cand], feature_names=self.features)
+        try:
+            picks = choose_batch(
+                spec=self.surrogate, X_train=self._X[train_pos], y_train=y,
+                X_cand=self._X[cand], k=k, acquisition=self._acquire,
+                params=self.acquisition_params, goal=self.goal, best=self.best_value(),
+                strategy=self.batch_strategy, rng=self._rng(rnd, _PURPOSE_ACQUISITION),
+                seed=self._seed(rnd), p_feasible=None if p_feas is None else p_feas[cand],
+                feature_names=self.features)
+        except (ValueError, ArithmeticError, np.linalg.LinAlgError) as err:
+            raise RuntimeError(
+                f"round {rnd}: fitting the surrogate on {train_pos.size} measured points or "
+                f"scoring {cand.size} candidates failed: {err} (everything measured is in "
+                "the checkpoint; fix the cause, e.g. a larger n_initial or another "
+                "surrogate, and resume)") from err
         self.model_ = picks.model
         rmse = float("nan")
         if self.mode == "retrospective":

@@ -66,7 +66,7 @@ def fit_surrogate(spec, X: np.ndarray, y: np.ndarray, seed: int,
     With ``names`` the surrogate sees a DataFrame, so SISSO formulas use the column names.
     Warnings of the fit are returned (for the round's note), not printed.
     """
-    model = make_surrogate(spec, X.shape[1], random_state=seed)
+    model = make_surrogate(spec, X.shape[1], random_state=seed, n_samples=X.shape[0])
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -9,8 +9,9 @@ sampling real member draws.
 Presets (``surrogate=`` of :class:`~sisso_lite.learning.Campaign`):
 
 ``"sisso"``
-    :class:`~sisso_lite.ensemble.SissoEnsemble` of 50 two-dimensional SISSO models
-    (bootstrap + 20 % feature dropout, ``max_complexity=3``, ``n_sis=20``), spread of the
+    :class:`~sisso_lite.ensemble.SissoEnsemble` of 50 SISSO models of up to three dimensions
+    (:func:`sisso_preset_dimension`: 1D below 8 measured points, 2D below 20, 3D from then
+    on; bootstrap + 20 % feature dropout, ``max_complexity=3``, ``n_sis=20``), spread of the
     members plus their out-of-bag error (``predictive_std="mixture"``), recalibrated by one
     factor on out-of-bag residuals (``calibrate="sigma"``). Nair, Foppa, Scheffler,
     npj Comput. Mater. (2025).
@@ -104,11 +105,23 @@ class RandomForestSpread(RegressorMixin, BaseEstimator):
         return mean, members.std(axis=0, ddof=1)
 
 
-def _sisso_preset(random_state: int | None):
+def sisso_preset_dimension(n_samples: int | None) -> int:
+    """Descriptor dimension of the ``"sisso"`` preset for ``n_samples`` training points.
+
+    1 below 8 points, 2 below 20, 3 from 20 on: a bootstrap sample must hold at least
+    ``n_dim + 2`` distinct rows, and more terms than the data can pin down only add variance.
+    """
+    if n_samples is None or n_samples >= 20:
+        return 3
+    return 2 if n_samples >= 8 else 1
+
+
+def _sisso_preset(random_state: int | None, n_samples: int | None = None):
     from sisso_lite.ensemble import SissoEnsemble
     from sisso_lite.estimators import SissoRegressor
 
-    template = SissoRegressor(n_dim=2, max_complexity=3, n_sis=20, n_models=1)
+    template = SissoRegressor(n_dim=sisso_preset_dimension(n_samples), max_complexity=3,
+                              n_sis=20, n_models=1)
     return SissoEnsemble(template, n_estimators=50, feature_dropout=0.2, calibrate="sigma",
                          predictive_std="mixture", random_state=random_state)
 
@@ -123,7 +136,8 @@ def _gp_preset(n_features: int, random_state: int | None):
     return Pipeline([("scale", StandardScaler()), ("gp", gp)])
 
 
-def make_surrogate(spec, n_features: int, random_state: int | None = None):
+def make_surrogate(spec, n_features: int, random_state: int | None = None,
+                   n_samples: int | None = None):
     """A fresh, unfitted surrogate.
 
     Parameters
@@ -136,9 +150,12 @@ def make_surrogate(spec, n_features: int, random_state: int | None = None):
     random_state : int or None
         Seed of this fit (the campaign derives one per round so that a resumed campaign
         refits exactly as an uninterrupted one).
+    n_samples : int, optional
+        Number of training points (the ``"sisso"`` preset's descriptor dimension grows with
+        it: :func:`sisso_preset_dimension`).
     """
     if spec is None or (isinstance(spec, str) and spec == "sisso"):
-        return _sisso_preset(random_state)
+        return _sisso_preset(random_state, n_samples)
     if isinstance(spec, str):
         if spec == "gp":
             return _gp_preset(n_features, random_state)
