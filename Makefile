@@ -26,3 +26,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) demo_output
+
+.PHONY: wheel
+wheel: $(STAMP)
+	rm -rf build
+	$(BIN)/python -m build --wheel --outdir dist

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from nb04_sequential_learning import NB4  # cells of notebook 4 (beside this script)
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
@@ -677,6 +678,7 @@ NOTEBOOKS = {
     "01_octet_sisso.ipynb": NB1,
     "02_perovskite_stability_screening.ipynb": NB2,
     "03_magnetic_wannier.ipynb": NB3,
+    "04_sequential_learning.ipynb": NB4,
 }
 
 

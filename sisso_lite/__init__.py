@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import importlib
 
+from sisso_lite import _numba_setup
+
+_numba_setup.install()  # NUMBA_CACHE_DIR and the first-compile notice, before numba loads
+
 __version__ = "0.1.0"
 
 _LAZY = {

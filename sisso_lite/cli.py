@@ -5,9 +5,12 @@
     sisso-lite run DIR                      # Fortran-style SISSO.in + train.dat
     sisso-lite fit DATA.csv --target COL [--units COL=UNIT ...] [-o model.json]
     sisso-lite predict model.json DATA.csv [-o predictions.csv]
+    sisso-lite campaign POOL.csv (--target COL | --oracle SPEC) [...]   # sequential learning
 
 Errors are printed as one line ``sisso-lite: error: ...`` with a non-zero exit code
 (2 for usage errors, 1 otherwise); ``--traceback`` shows the Python traceback instead.
+``campaign`` (in :mod:`sisso_lite.cli_campaign`) prints ``sisso-lite campaign: error: ...``
+and exits with 2 for every input error.
 """
 
 from __future__ import annotations
@@ -29,22 +32,28 @@ examples:
       --units IP_A=eV IP_B=eV r_s_A=Angstrom r_s_B=Angstrom \\
       --n-dim 2 --max-complexity 2 --operators + - '*' / --n-sis 20 -o model.json
   sisso-lite predict model.json new.csv --index-col material -o predictions.csv
+  sisso-lite campaign plate_A.csv --target overpotential_V --goal minimize --surrogate rf \\
+      --budget 40 --output-dir run1
 
 documentation: docs/cli.md, docs/fortran_compatibility.md
 """
 
 
 class CliError(Exception):
-    """A user error: printed as one line, exit code ``code``."""
+    """A user error: printed as one line ``<prog>: error: ...``, exit code ``code``."""
 
-    def __init__(self, message: str, code: int = 1) -> None:
+    def __init__(self, message: str, code: int = 1, prog: str = PROG) -> None:
         super().__init__(message)
         self.code = code
+        self.prog = prog
 
 
 class _Parser(argparse.ArgumentParser):
+    #: prefix of the parser's error lines (the campaign subparser sets its own prog)
+    error_prog = PROG
+
     def error(self, message: str):  # type: ignore[override]
-        raise CliError(f"{message} (see '{self.prog} --help')", code=2)
+        raise CliError(f"{message} (see '{self.prog} --help')", code=2, prog=self.error_prog)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     _table_options(pred)
     pred.add_argument("-o", "--output", metavar="FILE",
                       help="write the table with a 'prediction' column (default: print)")
+
+    from sisso_lite.cli_campaign import add_campaign_parser
+
+    add_campaign_parser(sub, fmt)
     return parser
 
 
@@ -280,7 +293,17 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "fit": _cmd_fit, "predict": _cmd_predict}
+def _cmd_campaign(args: argparse.Namespace) -> int:
+    from sisso_lite.cli_campaign import CampaignCliError, run_campaign
+
+    try:
+        return run_campaign(args)
+    except CampaignCliError as exc:
+        raise CliError(str(exc), code=exc.code, prog=f"{PROG} campaign") from exc
+
+
+_COMMANDS = {"run": _cmd_run, "fit": _cmd_fit, "predict": _cmd_predict,
+             "campaign": _cmd_campaign}
 
 
 def _one_line(exc: BaseException) -> str:
@@ -310,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         if traceback:
             raise
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{exc.prog}: error: {_one_line(exc)}", file=sys.stderr)
         return exc.code
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         import os

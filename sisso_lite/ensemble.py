@@ -192,6 +192,12 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
                                                for c in np.unique(strata)]))
             elif self.bootstrap:
                 rows = np.sort(rng.integers(0, n_samples, size=n_rows))
+                # small data: redraw a sample with too few distinct rows to fit a descriptor
+                # (members that fitted before are drawn exactly as before)
+                for _ in range(1000):
+                    if np.unique(rows).size >= need or min(n_rows, n_samples) < need:
+                        break
+                    rows = np.sort(rng.integers(0, n_samples, size=n_rows))
             elif n_rows < n_samples:
                 rows = np.sort(rng.choice(n_samples, size=n_rows, replace=False))
             else:

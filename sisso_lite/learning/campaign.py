@@ -126,7 +126,8 @@ class Campaign:
         self.features = pool_checks.choose_features(self.pool, features, target, id_column)
         self._X = pool_checks.feature_matrix(self.pool, self.features)
         self._known = pool_checks.target_values(self.pool, target)
-        self.oracle_spec = oracle if isinstance(oracle, str) else None
+        self.oracle_spec = pool_checks.absolute_oracle_spec(oracle) if isinstance(
+            oracle, str) else None
         if isinstance(oracle, str):
             oracle = load_oracle(oracle)
         if oracle is None and target is not None:
@@ -140,6 +141,7 @@ class Campaign:
         self._acquire = get_acquisition(acquisition)
         self.acquisition_params = dict(acquisition_params or {})
         self.goal = pool_checks.check_goal(goal)
+        pool_checks.check_acquisition_params(self._acquire, self.acquisition_params, self.goal)
         self.batch_size = pool_checks.positive_int("batch_size", batch_size)
         self.n_initial = pool_checks.positive_int("n_initial", n_initial)
         self.budget = pool_checks.positive_int("budget", budget)
@@ -263,13 +265,18 @@ class Campaign:
                 self.feasibility, self.pool, self._X)
         return self._p_feasible
 
-    def _choose(self, rnd: int, k: int) -> dict:
-        """The picks of round ``rnd`` and what the surrogate predicted for them."""
+    def _choose(self, rnd: int, k: int, initial_design: bool | None = None) -> dict:
+        """The picks of round ``rnd`` and what the surrogate predicted for them.
+
+        ``initial_design`` (default: round 0) picks the initial design instead of asking the
+        surrogate; with fewer than 2 successful measurements the picks are random too.
+        """
         cand = self._candidates()
         train_pos, y = self._training()
         name = self.acquisition if isinstance(self.acquisition, str) else ""
-        no_model = rnd == 0 or name == "random" or train_pos.size < 2
-        if rnd == 0 and self.initial is not None:
+        initial_design = rnd == 0 if initial_design is None else initial_design
+        no_model = initial_design or name == "random" or train_pos.size < 2
+        if initial_design and self.initial is not None:
             chosen = self._initial_positions()[:k]
             return self._pick_info(rnd, chosen, note="initial design (given)")
         if no_model:
@@ -290,8 +297,8 @@ class Campaign:
             raise RuntimeError(
                 f"round {rnd}: fitting the surrogate on {train_pos.size} measured points or "
                 f"scoring {cand.size} candidates failed: {err} (everything measured is in "
-                "the checkpoint; fix the cause, e.g. a larger n_initial or another "
-                "surrogate, and resume)") from err
+                "the checkpoint; fix the cause and resume, e.g. "
+                "Campaign.resume(path, surrogate=...))") from err
         self.model_ = picks.model
         rmse = float("nan")
         if self.mode == "retrospective":
@@ -392,18 +399,23 @@ class Campaign:
         """The next ``n`` picks (default ``batch_size``) without measuring them.
 
         For a human in the loop: measure the suggested rows, then :meth:`tell` the values.
-        Returns the pool rows with ``pred_mean``, ``pred_std`` and ``acquisition`` columns,
-        best first. The campaign's state is not changed.
+        Returns the pool rows with ``pred_mean``, ``pred_std``, ``acquisition``, ``formula``
+        and ``note`` (how they were picked: the surrogate, or a random initial design while
+        fewer than ``n_initial`` values are known) columns, best first. The campaign's state
+        is not changed.
         """
         n = self.batch_size if n is None else pool_checks.positive_int("n", n)
         n = min(n, self._candidates().size)
         if n == 0:
             raise ValueError("nothing left to suggest: every candidate is measured")
-        info = self._choose(self.round_, n)
+        _, y = self._training()
+        initial = self.round_ == 0 and self._round_size(0) > 0 and y.size < self.n_initial
+        info = self._choose(self.round_, n, initial_design=initial)
         out = self.pool.iloc[info["positions"]].copy()
         for key in ("pred_mean", "pred_std", "acquisition"):
             out[key] = info[key]
         out["formula"] = info["formula"]
+        out["note"] = info["note"] or "surrogate"
         return out
 
     def tell(self, index, values, messages=None) -> None:
@@ -504,17 +516,28 @@ class Campaign:
 
     @classmethod
     def resume(cls, path, pool=None, oracle=None, surrogate=None, acquisition=None,
-               feasibility=None, progress=True) -> Campaign:
+               feasibility=None, progress=True, budget=None) -> Campaign:
         """Continue a campaign from its checkpoint.
 
         ``pool`` defaults to the copy stored beside the checkpoint; a given pool must be
         the same (checked by fingerprint). Python objects that cannot live in JSON (a
         callable oracle, a custom surrogate or acquisition, a feasibility model) must be
-        passed again; names and presets are restored from the checkpoint.
+        passed again; names and presets are restored from the checkpoint. ``surrogate`` may
+        also replace a preset (e.g. after a failed fit), and ``budget`` extends (or
+        shortens, not below what is measured) the campaign.
         """
         path = Path(path)
         data = read_checkpoint(path)
         cfg = data["config"]
+        if oracle is not None and cfg["mode"] != "oracle":
+            raise ValueError(f"{path}: this is a {cfg['mode']} campaign (no oracle); "
+                             "resume it without oracle=")
+        if budget is not None:
+            n_done = sum(r.get("status") != "prior" for r in data["records"])
+            if pool_checks.positive_int("budget", budget) < n_done:
+                raise ValueError(f"budget={budget} is below the {n_done} measurements "
+                                 "already made")
+            cfg = {**cfg, "budget": budget}
         if pool is None:
             pool = read_pool(path.with_name(data.get("pool_file") or pool_path(path).name))
         oracle = _restore(oracle, cfg["oracle"] if cfg["mode"] == "oracle" else None,

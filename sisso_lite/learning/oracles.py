@@ -46,7 +46,11 @@ def load_oracle(spec: str) -> Callable:
             raise ValueError(f"oracle file {path} not found")
         mod_spec = importlib.util.spec_from_file_location(f"_oracle_{path.stem}", path)
         module = importlib.util.module_from_spec(mod_spec)
-        mod_spec.loader.exec_module(module)
+        try:
+            mod_spec.loader.exec_module(module)
+        except Exception as err:  # noqa: BLE001 - the user's file: report it in one line
+            raise ValueError(f"oracle file {path} failed to load: "
+                             f"{type(err).__name__}: {err}") from err
     else:
         try:
             module = importlib.import_module(module_name)

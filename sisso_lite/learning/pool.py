@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "absolute_oracle_spec",
+    "check_acquisition_params",
     "check_goal",
     "check_pool",
     "choose_features",
@@ -99,6 +101,30 @@ def check_goal(goal: str) -> str:
     if goal not in ("maximize", "minimize"):
         raise ValueError(f"goal must be 'maximize' or 'minimize', got {goal!r}")
     return goal
+
+
+def check_acquisition_params(acquire, params: dict, goal: str) -> None:
+    """Call the acquisition once on a tiny prediction so that wrong ``acquisition_params``
+    fail at construction, before anything is measured."""
+    from sisso_lite.learning.acquisition import Prediction
+
+    probe = Prediction(mean=np.array([0.0, 1.0]), std=np.array([1.0, 0.5]),
+                       samples=np.array([[0.0, 1.0], [0.5, 0.2]]), p_feasible=np.ones(2))
+    try:
+        acquire(probe, best=0.5, goal=goal, rng=np.random.default_rng(0), **params)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"acquisition_params {params} do not fit the acquisition "
+                         f"{getattr(acquire, '__name__', acquire)!s}: {err}") from err
+
+
+def absolute_oracle_spec(spec: str) -> str:
+    """``file.py:function`` with an absolute path (a resume may run in another directory)."""
+    module, sep, attr = spec.rpartition(":")
+    if module.endswith(".py"):
+        from pathlib import Path
+
+        return f"{Path(module).resolve()}{sep}{attr}"
+    return spec
 
 
 def positive_int(name: str, value) -> int:

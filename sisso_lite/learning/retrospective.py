@@ -38,7 +38,7 @@ def _one_run(pool: pd.DataFrame, target: str, name: str, options: dict, seed: in
         "n_targets": int(mask.sum())})
     rounds = camp.rounds_
     modelled = rounds[rounds["fit_seconds"] > 0] if "fit_seconds" in rounds else rounds.iloc[:0]
-    formulas = hist["formula"].replace("", np.nan).dropna()
+    formulas = hist["formula"][hist["formula"].fillna("").astype(bool)]
     run = {"strategy": name, "seed": seed, "wall_seconds": wall,
            "n_rounds": len(rounds), "first_hit": first_hit(hit),
            "seconds_per_round": float((modelled["fit_seconds"]

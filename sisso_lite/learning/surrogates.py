@@ -13,8 +13,9 @@ Presets (``surrogate=`` of :class:`~sisso_lite.learning.Campaign`):
     (:func:`sisso_preset_dimension`: 1D below 8 measured points, 2D below 20, 3D from then
     on; bootstrap + 20 % feature dropout, ``max_complexity=3``, ``n_sis=20``), spread of the
     members plus their out-of-bag error (``predictive_std="mixture"``), recalibrated by one
-    factor on out-of-bag residuals (``calibrate="sigma"``). Nair, Foppa, Scheffler,
-    npj Comput. Mater. (2025).
+    factor on out-of-bag residuals (``calibrate="sigma"``), predictions limited to the
+    measured range widened by half a range on each side (:class:`BoundedSurrogate`).
+    Nair, Foppa, Scheffler, npj Comput. Mater. (2025).
 ``"gp"``
     Gaussian process on standardised features: constant x anisotropic Matern-5/2 kernel plus
     a white-noise term, hyper-parameters by marginal likelihood with 2 restarts,
@@ -42,10 +43,12 @@ from sisso_lite.learning.acquisition import Prediction
 
 __all__ = [
     "SURROGATE_PRESETS",
+    "BoundedSurrogate",
     "RandomForestSpread",
     "describe_surrogate",
     "make_surrogate",
     "predict_distribution",
+    "sisso_preset_dimension",
     "surrogate_formula",
 ]
 
@@ -105,6 +108,63 @@ class RandomForestSpread(RegressorMixin, BaseEstimator):
         return mean, members.std(axis=0, ddof=1)
 
 
+class BoundedSurrogate(RegressorMixin, BaseEstimator):
+    """A surrogate whose predictions stay within the plausible range of the target.
+
+    Analytic laws extrapolate: a SISSO descriptor with ``^6`` or ``exp`` fitted on 15
+    compositions can predict 9 V for an overpotential measured between 0.36 and 0.56 V, with
+    a sigma to match, and expected improvement then chases those artefacts. The wrapper
+    limits the mean and every member prediction to ``[min(y) - margin * range,
+    max(y) + margin * range]`` of the training targets and sigma to the width of that
+    interval. Inside the measured range nothing changes.
+
+    Parameters
+    ----------
+    estimator : regressor with ``predict(X, return_std=True)``
+    margin : float
+        Widening of the measured range on each side, in units of the range.
+
+    Attributes
+    ----------
+    estimator_ : the fitted regressor
+    bounds_ : tuple of float
+    """
+
+    def __init__(self, estimator=None, margin=0.5):
+        self.estimator = estimator
+        self.margin = margin
+
+    def fit(self, X, y):
+        """Fit the wrapped estimator and the bounds; returns self."""
+        y_arr = np.asarray(y, dtype=np.float64)
+        self.estimator_ = clone(self.estimator).fit(X, y_arr)
+        lo, hi = float(np.min(y_arr)), float(np.max(y_arr))
+        width = hi - lo if hi > lo else max(abs(hi), 1.0)
+        self.bounds_ = (lo - self.margin * width, hi + self.margin * width)
+        return self
+
+    def __getattr__(self, name):
+        # fitted attributes of the wrapped model (members_, descriptor_frequency_, ...)
+        if name.endswith("_") and not name.startswith("__") and "estimator_" in self.__dict__:
+            return getattr(self.__dict__["estimator_"], name)
+        raise AttributeError(name)
+
+    def predict_members(self, X) -> np.ndarray:
+        """Member predictions of the wrapped ensemble, limited to the bounds (NaN kept)."""
+        check_is_fitted(self, "estimator_")
+        return np.clip(np.asarray(self.estimator_.predict_members(X), dtype=np.float64),
+                       *self.bounds_)
+
+    def predict(self, X, return_std: bool = False):
+        """Mean (and sigma) of the wrapped estimator, limited to the bounds."""
+        check_is_fitted(self, "estimator_")
+        lo, hi = self.bounds_
+        if not return_std:
+            return np.clip(self.estimator_.predict(X), lo, hi)
+        mean, std = self.estimator_.predict(X, return_std=True)
+        return np.clip(mean, lo, hi), np.minimum(std, hi - lo)
+
+
 def sisso_preset_dimension(n_samples: int | None) -> int:
     """Descriptor dimension of the ``"sisso"`` preset for ``n_samples`` training points.
 
@@ -122,8 +182,10 @@ def _sisso_preset(random_state: int | None, n_samples: int | None = None):
 
     template = SissoRegressor(n_dim=sisso_preset_dimension(n_samples), max_complexity=3,
                               n_sis=20, n_models=1)
-    return SissoEnsemble(template, n_estimators=50, feature_dropout=0.2, calibrate="sigma",
-                         predictive_std="mixture", random_state=random_state)
+    ensemble = SissoEnsemble(template, n_estimators=50, feature_dropout=0.2,
+                             calibrate="sigma", predictive_std="mixture",
+                             random_state=random_state)
+    return BoundedSurrogate(ensemble, margin=0.5)
 
 
 def _gp_preset(n_features: int, random_state: int | None):
@@ -214,6 +276,7 @@ def surrogate_formula(model, digits: int = 4) -> str:
     coefficients of its member with the lowest out-of-bag error, and the share of members
     that use it.
     """
+    model = getattr(model, "estimator_", model)  # BoundedSurrogate and similar wrappers
     members = getattr(model, "members_", None)
     if not members:
         best = getattr(model, "sympy", None)
