@@ -61,11 +61,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import erfcx, ndtr
+from scipy.special import ndtr
+
+from sisso_lite.learning._normal import h_neg as _h_neg
+from sisso_lite.learning._normal import log_h as _log_h
+from sisso_lite.learning.prediction import Prediction
 
 __all__ = [
     "ACQUISITIONS",
@@ -91,86 +94,6 @@ __all__ = [
 Array = NDArray[np.float64]
 
 _GOALS = ("maximize", "minimize")
-#: ``log(sqrt(2 pi))``
-_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-#: ``sqrt(pi / 2)``
-_SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
-#: for ``z <= -_Z_ASYMPTOTIC`` log h(z) uses the asymptotic series (erfcx branch above it);
-#: both have an error of a few 1e-13 at the switch, the erfcx branch loses accuracy ~z^2 eps
-_Z_ASYMPTOTIC = 30.0
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """Model prediction over a candidate pool.
-
-    Parameters
-    ----------
-    mean : ndarray of shape (n,)
-        Predicted mean of every candidate (may contain non-finite entries; those candidates
-        get a ``NaN`` score).
-    std : ndarray of shape (n,)
-        Predictive standard deviation, ``>= 0`` (``NaN``/``inf`` allowed, scored ``NaN``).
-    samples : ndarray of shape (K, n), optional
-        Predictions of the ``K`` ensemble members or ``K`` posterior draws (may contain
-        ``NaN``); used by :func:`thompson`.
-    p_feasible : ndarray of shape (n,), optional
-        Probability that a candidate is feasible, in ``[0, 1]`` (``NaN`` allowed); used by
-        :func:`constrained`.
-
-    Raises
-    ------
-    ValueError
-        If a field has the wrong number of dimensions or a shape inconsistent with ``mean``,
-        if ``std`` is negative, or if ``p_feasible`` lies outside ``[0, 1]``.
-
-    Notes
-    -----
-    The arrays are converted with :func:`numpy.asarray` (``float64``), so no copy is made
-    when they already are ``float64`` arrays.
-    """
-
-    mean: np.ndarray
-    std: np.ndarray
-    samples: np.ndarray | None = None
-    p_feasible: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        mean = _as_float_array(self.mean, "mean")
-        if mean.ndim != 1:
-            raise ValueError(f"mean must be 1-D of shape (n,), got shape {mean.shape}")
-        n = mean.shape[0]
-        std = _as_float_array(self.std, "std")
-        if std.shape != (n,):
-            raise ValueError(f"std must have the shape of mean {(n,)}, got shape {std.shape}")
-        if np.any(std < 0):  # NaN compares False
-            raise ValueError("std must be >= 0 (found negative standard deviations)")
-        object.__setattr__(self, "mean", mean)
-        object.__setattr__(self, "std", std)
-        if self.samples is not None:
-            samples = _as_float_array(self.samples, "samples")
-            if samples.ndim != 2 or samples.shape[1] != n or samples.shape[0] < 1:
-                raise ValueError(
-                    f"samples must have shape (K, n) = (K, {n}) with K >= 1, "
-                    f"got shape {samples.shape}"
-                )
-            object.__setattr__(self, "samples", samples)
-        if self.p_feasible is not None:
-            p = _as_float_array(self.p_feasible, "p_feasible")
-            if p.shape != (n,):
-                raise ValueError(
-                    f"p_feasible must have the shape of mean {(n,)}, got shape {p.shape}"
-                )
-            if np.any((p < 0) | (p > 1)):
-                raise ValueError("p_feasible must lie in [0, 1]")
-            object.__setattr__(self, "p_feasible", p)
-
-
-def _as_float_array(value: ArrayLike, name: str) -> Array:
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a numeric array: {exc}") from exc
 
 
 # ---------------------------------------------------------------------------------------
@@ -223,64 +146,6 @@ def _incumbent(mu: Array, valid: Array, best: float, sign: float) -> float:
 
 def _masked(values: Array, valid: Array) -> Array:
     return np.where(valid, values, np.nan)
-
-
-def _log_h_tail(x: Array) -> Array:
-    """``log h(-x)`` for ``x >= 1``, with ``h(z) = phi(z) + z Phi(z)``.
-
-    * ``1 <= x < 30``: ``h(-x) = phi(x) (1 - x sqrt(pi/2) erfcx(x / sqrt 2))``, the bracket
-      evaluated with ``log1p`` (relative error ~ ``x**2`` machine epsilons).
-    * ``x >= 30``: the asymptotic series
-      ``h(-x) = phi(x) x^-2 (1 - 3 x^-2 + 15 x^-4 - 105 x^-6 + 945 x^-8 - 10395 x^-10)``
-      (truncation error ~ ``135135 x^-12``).
-
-    Both branches have an error of a few 1e-13 at the switch.
-    """
-    out = np.empty_like(x)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
-        middle = x < _Z_ASYMPTOTIC
-        xm = x[middle]
-        bracket = np.log1p(-xm * _SQRT_HALF_PI * erfcx(xm / math.sqrt(2.0)))
-        out[middle] = -0.5 * xm * xm - _LOG_SQRT_2PI + bracket
-        xa = x[~middle]
-        r = 1.0 / (xa * xa)
-        series = r * (-3.0 + r * (15.0 + r * (-105.0 + r * (945.0 + r * -10395.0))))
-        out[~middle] = -0.5 * xa * xa - _LOG_SQRT_2PI - 2.0 * np.log(xa) + np.log1p(series)
-    return out
-
-
-def _h_direct(z: Array) -> Array:
-    """``phi(z) + z Phi(z)`` evaluated directly (used for ``-1 < z <= 0``)."""
-    return np.exp(-0.5 * z * z - _LOG_SQRT_2PI) + z * ndtr(z)
-
-
-def _h_neg(x: Array) -> Array:
-    """``h(-x)`` for ``x >= 0`` (``inf`` allowed): the part of EI beyond the improvement."""
-    out = np.empty_like(x)
-    near = x < 1.0
-    out[near] = _h_direct(-x[near])
-    with np.errstate(under="ignore"):
-        out[~near] = np.exp(_log_h_tail(x[~near]))
-    return out
-
-
-def _log_h(z: Array) -> Array:
-    """``log h(z)`` with ``h(z) = phi(z) + z Phi(z)``, accurate for all ``z``.
-
-    ``z > 0`` uses ``h(z) = z + h(-z)``, ``-1 < z <= 0`` the direct formula and ``z <= -1``
-    :func:`_log_h_tail` (erfcx, then an asymptotic series). ``h`` is increasing
-    (``h' = Phi > 0``), so ``log h`` is monotone; it is finite down to ``z ~ -1e154``
-    (where ``z**2`` overflows and ``-inf`` is returned). ``NaN`` gives ``NaN``.
-    """
-    z = np.asarray(z, dtype=np.float64)
-    out = np.full_like(z, np.nan)
-    pos = z > 0
-    out[pos] = np.log(z[pos] + _h_neg(z[pos]))
-    mid = (z > -1.0) & ~pos
-    out[mid] = np.log(_h_direct(z[mid]))
-    low = z <= -1.0
-    out[low] = _log_h_tail(-z[low])
-    return out
 
 
 def _improvement(

@@ -190,8 +190,7 @@ def sisso_preset_complexity(n_features: int) -> int:
 
 def _sisso_preset(random_state: int | None, n_samples: int | None = None,
                   n_features: int = 1):
-    from sisso_lite.ensemble import SissoEnsemble
-    from sisso_lite.estimators import SissoRegressor
+    from sisso_lite.estimators import SissoEnsemble, SissoRegressor
 
     template = SissoRegressor(n_dim=sisso_preset_dimension(n_samples),
                               max_complexity=sisso_preset_complexity(n_features),
