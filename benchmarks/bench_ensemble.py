@@ -22,8 +22,7 @@ import numba
 import numpy as np
 
 from sisso_lite.datasets import load_octet_binaries
-from sisso_lite.ensemble import SissoEnsemble
-from sisso_lite.estimators import SissoRegressor
+from sisso_lite.estimators import SissoEnsemble, SissoRegressor
 
 OPERATORS = ("+", "-", "*", "/", "exp", "exp-", "^-1", "^2", "^3", "sqrt", "cbrt", "log", "|-|")
 
@@ -59,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     t_single, c_single = float(np.min(times)), float(np.min(cpu))
 
     phases: dict = {}
-    import sisso_lite.ensemble as ensemble_module
+    import sisso_lite.estimators.ensemble as ensemble_module
 
     original = ensemble_module._fit_batched
 

@@ -16,7 +16,8 @@ A second part times one round of a 50-member SISSO-ensemble campaign over a
 2,000-candidate pool with 200 measured points (rung 2), split into fit and acquisition.
 
 Run: ``.venv/bin/python -m benchmarks.bench_learning [--seeds 20] [--budget 150]
-[--batch-size 5] [--datasets A B foppa] [--n-jobs 2] [--speed-only]``
+[--batch-size 5] [--datasets A B foppa] [--strategies random sisso-EI ...] [--n-jobs 2]
+[--speed-only]``
 """
 
 from __future__ import annotations
@@ -120,8 +121,11 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=5)
     parser.add_argument("--datasets", nargs="+", default=["A", "B", "foppa"])
     parser.add_argument("--surrogates", nargs="+", default=list(SURROGATES))
+    parser.add_argument("--strategies", nargs="+", default=None,
+                        help="subset of strategy names, e.g. random sisso-EI gp-EI")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--verbose", type=int, default=0, help="joblib progress messages")
     args = parser.parse_args(argv)
     Campaign(datasets(["A"])["OER plate A"][0].iloc[:200], target="overpotential_V",
              budget=12, batch_size=2, random_state=0, progress=False).run()  # compile numba
@@ -129,11 +133,18 @@ def main(argv=None) -> None:
     if args.speed_only:
         return
     RESULTS.mkdir(exist_ok=True)
+    chosen = strategies(args.surrogates)
+    if args.strategies:
+        unknown = sorted(set(args.strategies) - set(chosen))
+        if unknown:
+            parser.error(f"unknown strategies {unknown}; choose from {sorted(chosen)}")
+        chosen = {k: v for k, v in chosen.items() if k in args.strategies}
     for name, (pool, target, goal) in datasets(args.datasets).items():
         start = time.perf_counter()
         traces, runs = run_retrospective(
-            pool, target, strategies(args.surrogates), seeds=range(args.seeds), goal=goal,
-            budget=args.budget, n_initial=10, batch_size=args.batch_size, n_jobs=args.n_jobs)
+            pool, target, chosen, seeds=range(args.seeds), goal=goal,
+            budget=args.budget, n_initial=10, batch_size=args.batch_size, n_jobs=args.n_jobs,
+            verbose=args.verbose)
         slug = name.split()[-1] if name.startswith("OER") else "foppa"
         traces.to_csv(RESULTS / f"learning_traces_{slug}.csv", index=False)
         runs.to_csv(RESULTS / f"learning_runs_{slug}.csv", index=False)

@@ -129,7 +129,8 @@ def compare_with_fortran(model, folder: Path) -> tuple[bool, str]:
 # ------------------------------------------------------------------------------- fitting
 def load(name: str):
     """``(problem, estimator)`` of one reference folder (``fortran_compatible=True``)."""
-    from sisso_lite.io import load_sisso_dir, make_estimator
+    from sisso_lite.estimators.sisso_dir import make_estimator
+    from sisso_lite.io import load_sisso_dir
 
     problem = load_sisso_dir(REF / name)
     return problem, make_estimator(problem)
@@ -137,7 +138,7 @@ def load(name: str):
 
 def fit_once(name: str, problem=None) -> dict[str, Any]:
     """Fit one configuration; wall/CPU seconds, phase timings and the comparison."""
-    from sisso_lite.io import make_estimator
+    from sisso_lite.estimators.sisso_dir import make_estimator
 
     if problem is None:
         problem, model = load(name)

@@ -26,8 +26,8 @@ import time
 import numpy as np
 from sklearn.svm import LinearSVC
 
-from sisso_lite.classifier import SissoClassifier
 from sisso_lite.datasets.bartel import load_bartel_perovskites
+from sisso_lite.estimators import SissoClassifier
 from sisso_lite.solvers.classification import stump_accuracy_block
 
 FEATURES = ["rA", "rB", "rX", "nA", "nB", "nX"]

@@ -33,10 +33,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from sisso_lite.calibration import IsotonicRecalibration, SigmaScaling
-from sisso_lite.ensemble import SissoEnsemble
-from sisso_lite.estimators import SissoRegressor
-from sisso_lite.uncertainty import uncertainty_metrics
+from sisso_lite.estimators import SissoEnsemble, SissoRegressor
+from sisso_lite.uncertainty import IsotonicRecalibration, SigmaScaling, uncertainty_metrics
 
 OPERATORS = ("+", "-", "*", "/", "exp", "^-1", "^2", "sqrt", "log", "|-|")
 ENSEMBLES = {"b": "bootstrap", "c": "bootstrap + dropout"}

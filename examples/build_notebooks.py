@@ -144,15 +144,16 @@ print("d(2D)/d r_p_A =", sympy.diff(law2, r_p_A))"""),
     ("md", """\
 ## Step 6 · Save and reload as JSON
 
-`sisso_lite.io.save_model` writes plain JSON (format version, estimator parameters,
-primary-feature names and units, descriptor programs, coefficients, a SHA-256 hash of the
-training data); `load_model` never executes code (no pickle) and the reloaded model predicts
-bit-identically. `predict_checked` refuses data that lack a needed feature or use other
-units."""),
+`sisso_lite.estimators.persistence.save_model` writes plain JSON (format version, estimator
+parameters, primary-feature names and units, descriptor programs, coefficients, a SHA-256
+hash of the training data); `load_model` never executes code (no pickle) and the reloaded
+model predicts bit-identically. `predict_checked` refuses data that lack a needed feature or
+use other units."""),
     ("code", """\
 import json
 
-from sisso_lite.io import load_model, predict_checked, save_model
+from sisso_lite.estimators.persistence import load_model, save_model
+from sisso_lite.io import predict_checked
 
 with tempfile.TemporaryDirectory() as tmp:
     path = save_model(model, Path(tmp) / "octet_sisso.json", training_data=(X, y))
@@ -283,7 +284,7 @@ of domain overlap as for τ in Bartel et al. 2019). Small settings: rung 3 with 
 the last rung (`max_complexity=3`), `n_sis=20`, 2D. Bartel's τ has an expression tree of depth 6
 and is not in this space; the point is what a cheap search finds."""),
     ("code", """\
-from sisso_lite.classifier import SissoClassifier
+from sisso_lite.estimators import SissoClassifier
 
 ops = ("+", "-", "*", "/", "exp", "log", "^-1", "^2", "sqrt", "|-|")
 clf = SissoClassifier(n_dim=2, max_complexity=3, n_sis=20, scoring="accuracy",
@@ -374,8 +375,7 @@ the candidate pool whose DFT values we pretend not to know (they are used only t
 screening). Small settings: 24 members, 3D, rung 2, `n_sis=20`."""),
     ("code", """\
 from sisso_lite.datasets.emery import load_emery_perovskites
-from sisso_lite.ensemble import SissoEnsemble
-from sisso_lite.estimators import SissoRegressor
+from sisso_lite.estimators import SissoEnsemble, SissoRegressor
 from sisso_lite.uncertainty import uncertainty_metrics
 
 rng = np.random.default_rng(0)
@@ -401,7 +401,7 @@ for target in ("stability", "formation_energy"):
 print("pool:", len(pool), "candidates; metrics on the pool (eV/atom):")
 pd.DataFrame(results).T.round(3)"""),
     ("code", """\
-from sisso_lite.plotting import plot_calibration_curve, plot_parity_with_errorbars
+from sisso_lite.uncertainty import plot_calibration_curve, plot_parity_with_errorbars
 
 ens, Xe, ye, mat_e = ensembles["stability"]
 print("most frequent descriptors:")

@@ -18,8 +18,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "SissoRegressor": "sisso_lite.estimators",
-    "SissoClassifier": "sisso_lite.classifier",
-    "SissoEnsemble": "sisso_lite.ensemble",
+    "SissoClassifier": "sisso_lite.estimators",
+    "SissoEnsemble": "sisso_lite.estimators",
     "SubgroupDiscovery": "sisso_lite.subgroups",
     "FeatureSpace": "sisso_lite.features",
 }

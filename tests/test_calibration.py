@@ -8,8 +8,12 @@ import pytest
 from scipy import optimize
 
 from sisso_lite import uncertainty as unc
-from sisso_lite.calibration import IsotonicRecalibration, SigmaScaling, make_recalibrator
-from sisso_lite.plotting import plot_calibration_curve, plot_parity_with_errorbars
+from sisso_lite.uncertainty.calibration import (
+    IsotonicRecalibration,
+    SigmaScaling,
+    make_recalibrator,
+)
+from sisso_lite.uncertainty.plotting import plot_calibration_curve, plot_parity_with_errorbars
 
 matplotlib.use("Agg")
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sisso_lite.classifier import SissoClassifier
+from sisso_lite.estimators import SissoClassifier
 
 REF = Path(__file__).parent / "data" / "sisso_reference" / "octet20_class_r1_d2_nocbrt"
 FORTRAN_OPS = ("+", "-", "|-|", "*", "/", "^-1", "exp", "log", "sin", "cos", "^2", "^3",

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sisso_lite.classifier import SissoClassifier
+from sisso_lite.estimators import SissoClassifier
 from sisso_lite.io.model_json import training_data_hash
 from sisso_lite.solvers import classification as cl
 from sisso_lite.solvers import multitask_classification as mt
@@ -137,7 +137,7 @@ def test_multitask_three_classes_absent_class_gets_zero_probability() -> None:
 
 
 def test_fortran_dir_multitask_classification(tmp_path: Path) -> None:
-    from sisso_lite.io import run_sisso_dir
+    from sisso_lite.estimators.sisso_dir import run_sisso_dir
 
     X, y, tasks = _planted(seed=2, n=120)
     rows = []

@@ -129,7 +129,7 @@ def test_fit_writes_model_and_prints_table(model_path, csv_path, capsys):
 
 
 def test_predict_matches_estimator(model_path, csv_path, tmp_path, capsys):
-    from sisso_lite.io import load_model
+    from sisso_lite.estimators.persistence import load_model
 
     out = tmp_path / "pred.csv"
     code, stdout, _ = _run(capsys, "predict", str(model_path), str(csv_path), "--index-col",
@@ -147,7 +147,7 @@ def test_predict_prints_without_output(model_path, csv_path, capsys):
 
 
 def test_fit_classify_and_predict(csv_path, tmp_path, capsys):
-    from sisso_lite.io import load_model
+    from sisso_lite.estimators.persistence import load_model
 
     df = pd.read_csv(csv_path, float_precision="round_trip")
     df["phase"] = np.where(df.pop("target") < 0, "RS", "ZB")
@@ -167,7 +167,7 @@ def test_fit_classify_and_predict(csv_path, tmp_path, capsys):
 
 
 def test_fit_multitask_task_column(csv_path, tmp_path, capsys):
-    from sisso_lite.io import load_model
+    from sisso_lite.estimators.persistence import load_model
 
     df = pd.read_csv(csv_path, float_precision="round_trip")
     df["task"] = np.where(np.arange(len(df)) < 29, "A", "B")
@@ -334,7 +334,7 @@ def test_predict_newer_model_version(model_path, csv_path, capsys, tmp_path):
 
 
 def test_predict_missing_feature(model_path, csv_path, capsys, tmp_path):
-    from sisso_lite.io import load_model
+    from sisso_lite.estimators.persistence import load_model
 
     needed = load_model(model_path).result_.best().primary_features
     df = pd.read_csv(csv_path).drop(columns=[needed[0]])
@@ -345,7 +345,7 @@ def test_predict_missing_feature(model_path, csv_path, capsys, tmp_path):
 
 
 def test_predict_wrong_units(model_path, csv_path, capsys):
-    from sisso_lite.io import load_model
+    from sisso_lite.estimators.persistence import load_model
 
     model = load_model(model_path)
     needed = model.result_.best().primary_features

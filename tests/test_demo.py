@@ -2,7 +2,7 @@
 
 import json
 
-from sisso_lite.demo import main
+from sisso_lite.cli.demo import main
 
 
 def test_demo_writes_table_plot_and_model(tmp_path, capsys):

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sisso_lite.ensemble import SissoEnsemble
-from sisso_lite.estimators import SissoRegressor
+from sisso_lite.estimators import SissoEnsemble, SissoRegressor
 from sisso_lite.uncertainty import picp
 
 OPS = ("+", "-", "*", "/", "^2")
@@ -180,7 +179,7 @@ def test_predict_bad_input_and_classification(noiseless_fit):
 
 
 def test_classification_votes():
-    from sisso_lite.classifier import SissoClassifier
+    from sisso_lite.estimators import SissoClassifier
 
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.uniform(1, 2, size=(40, 4)), columns=list("abcd"))

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 from sisso_lite.datasets import load_octet_binaries
-from sisso_lite.ensemble import SissoEnsemble
-from sisso_lite.estimators import SissoRegressor
+from sisso_lite.estimators import SissoEnsemble, SissoRegressor
 from sisso_lite.features import FeatureSpace
 from sisso_lite.features.fused import partner_lists
 from sisso_lite.features.generate import MODE_RECORD, compute_nodes, generate_rung
@@ -74,7 +73,7 @@ def _assert_same(space, y, members, **params):
 
 @pytest.fixture(scope="module")
 def octet_space():
-    from sisso_lite._validation import check_units
+    from sisso_lite.estimators._validation import check_units
     from sisso_lite.features import parse_unit
 
     data = load_octet_binaries()

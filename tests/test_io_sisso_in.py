@@ -435,7 +435,7 @@ def _blocks(text: str) -> dict[int, dict]:
 
 
 def _run_reference(case: str, tmp_path: Path, desc_dim: int | None = None, n_top: int = 20):
-    from sisso_lite.io import run_sisso_dir
+    from sisso_lite.estimators.sisso_dir import run_sisso_dir
 
     job = tmp_path / case
     shutil.copytree(REF / case, job, ignore=shutil.ignore_patterns("*.reference"))
@@ -488,7 +488,6 @@ def test_reference_run_rung3(tmp_path):
 
 
 def test_reference_run_classification(tmp_path):
-    pytest.importorskip("sisso_lite.classifier")
     # the best models agree; lower ranks depend on the classifier's SIS tie-breaking
     ours = _run_reference("octet20_class_r1_d2_nocbrt", tmp_path, n_top=1)
     assert ours[2]["overlap"] == [0]
@@ -504,7 +503,7 @@ def test_reference_run_classification(tmp_path):
 )
 @pytest.mark.filterwarnings("ignore::sisso_lite.io.SissoInputWarning")
 def test_settings_the_estimators_cannot_honour(tmp_path, edit, keyword, message):
-    from sisso_lite.io import make_estimator
+    from sisso_lite.estimators.sisso_dir import make_estimator
 
     _write(tmp_path, _with(BASE, **edit))
     problem = load_sisso_dir(tmp_path)
@@ -514,7 +513,7 @@ def test_settings_the_estimators_cannot_honour(tmp_path, edit, keyword, message)
 
 
 def test_make_estimator_parameters(tmp_path):
-    from sisso_lite.io import make_estimator
+    from sisso_lite.estimators.sisso_dir import make_estimator
 
     _write(tmp_path, _with(BASE, fit_intercept=".false.", metric="'MaxAE'"))
     est = make_estimator(load_sisso_dir(tmp_path), verbose=True)

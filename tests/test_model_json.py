@@ -1,24 +1,25 @@
-"""Model files: JSON round trip of fitted estimators (sisso_lite.io.model_json)."""
+"""Model files: JSON round trip of fitted estimators (sisso_lite.io.model_json, written and
+read through sisso_lite.estimators.persistence)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sisso_lite.datasets import load_octet_binaries
-from sisso_lite.estimators import SissoRegressor
+from sisso_lite.estimators import SissoClassifier, SissoRegressor
+from sisso_lite.estimators.persistence import load_model, model_from_dict, model_to_dict, save_model
 from sisso_lite.io import (
     ModelFileError,
     check_prediction_input,
-    load_model,
     predict_checked,
-    save_model,
     training_data_hash,
 )
-from sisso_lite.io.model_json import FORMAT_VERSION, model_from_dict, model_to_dict
+from sisso_lite.io.model_json import FORMAT_VERSION
 
 SMALL = dict(n_dim=2, max_complexity=2, operators=("+", "-", "*", "/", "^2", "exp"), n_sis=10,
              n_models=5)
@@ -100,7 +101,6 @@ def test_roundtrip_emery_perovskites(tmp_path):
 
 def test_roundtrip_bartel_perovskites_classifier(tmp_path):
     bartel = pytest.importorskip("sisso_lite.datasets.bartel")
-    from sisso_lite.classifier import SissoClassifier
 
     data, units = bartel.load_bartel_perovskites()
     cols = ["rA", "rB", "rX", "nA", "nB", "nX"]
@@ -115,11 +115,10 @@ def test_roundtrip_bartel_perovskites_classifier(tmp_path):
 
 
 def test_roundtrip_classifier(octet, tmp_path):
-    classifier = pytest.importorskip("sisso_lite.classifier")
     X, y, units = octet
     labels = np.where(y.to_numpy() < 0, "RS", "ZB")
-    model = classifier.SissoClassifier(n_dim=2, max_complexity=1, n_sis=10,
-                                       operators=("+", "-", "*", "/"), units=units).fit(X, labels)
+    model = SissoClassifier(n_dim=2, max_complexity=1, n_sis=10,
+                            operators=("+", "-", "*", "/"), units=units).fit(X, labels)
     loaded, path = _roundtrip(model, tmp_path, training_data=(X, labels))
     X_new = _new_data(X, 4)
     assert np.array_equal(np.asarray(model.predict(X_new)), np.asarray(loaded.predict(X_new)))
@@ -225,3 +224,59 @@ def test_file_is_plain_json_without_nan(fitted, tmp_path):
     path = save_model(fitted, tmp_path / "m.json")
     text = path.read_text()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"non-standard constant {c}"))
+
+
+# ----------------------------------------------------------------------------- old files
+V0 = Path(__file__).parent / "data" / "model_json_v0"
+
+
+def _v0_expected():
+    exp = json.loads((V0 / "expected.json").read_text())
+    frame = {key: pd.DataFrame(exp[key]["data"], columns=exp[key]["columns"])
+             for key in ("X_new", "Xc_new")}
+    return exp, frame
+
+
+@pytest.mark.parametrize("name", ["regressor", "regressor_multitask", "classifier",
+                                  "classifier_accuracy"])
+def test_files_saved_before_the_package_layout_change_load(name):
+    """Files written by the old module layout (sisso_lite.estimators / sisso_lite.classifier
+    as modules, tests/data/model_json_v0/generate.py) load through every path and predict
+    bit-identically to the models that wrote them."""
+    import sisso_lite.io
+    import sisso_lite.io.model_json
+
+    exp, frame = _v0_expected()
+    path = V0 / f"{name}.json"
+    cls = SissoClassifier if name.startswith("classifier") else SissoRegressor
+    loaded = [load_model(path), cls.from_json(path), sisso_lite.io.load_model(path),
+              sisso_lite.io.model_json.load_model(path)]
+    want = exp[name]
+    for model in loaded:
+        assert type(model) is cls
+        if cls is SissoRegressor:
+            X = frame["X_new"]
+            kw = {"tasks": np.asarray(want["tasks"])} if "tasks" in want else {}
+            assert model.predict(X, **kw).tolist() == want["predict"]
+            if "predict_dim1" in want:
+                assert model.predict(X, dim=1).tolist() == want["predict_dim1"]
+        else:
+            X = frame["Xc_new"]
+            assert model.predict(X).tolist() == want["predict"]
+            assert model.predict_proba(X).tolist() == want["predict_proba"]
+            if "decision_function" in want:
+                assert model.decision_function(X).tolist() == want["decision_function"]
+
+
+def test_old_file_saves_again_identically(tmp_path):
+    """Re-saving a loaded old file gives the same content (loading adds model_file_info_ and
+    sets training_data_sha256_ to the file's hash)."""
+    old = json.loads((V0 / "regressor.json").read_text())
+    new = json.loads(save_model(load_model(V0 / "regressor.json"), tmp_path / "m.json")
+                     .read_text())
+    for key in ("format", "format_version", "estimator", "params", "feature_names", "units",
+                "descriptors", "training_data_sha256"):
+        assert new[key] == old[key], key
+    added = {"model_file_info_", "training_data_sha256_"}
+    assert {k: v for k, v in new["fitted"].items() if k not in added} == \
+        {k: v for k, v in old["fitted"].items() if k not in added}

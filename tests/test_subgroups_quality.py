@@ -200,6 +200,47 @@ def test_fused_mean_kernel_agrees_with_generic_kernel_and_numpy(n, seed, qi, min
             assert cut[1][j] == out[1][j] and cut[0][j] in (out[0][j], -np.inf)
 
 
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 400), seed=st.integers(0, 2**31 - 1), qi=st.integers(0, 3),
+       min_size=st.integers(1, 5), want_bound=st.booleans())
+def test_word_major_mean_kernel_is_identical_to_fused_kernel(n, seed, qi, min_size,
+                                                             want_bound):
+    """eval_children_mean1_wide (loops swapped) gives bit-identical outputs (thr = -inf)."""
+    from sisso_lite.subgroups._wide import eval_children_mean1_wide
+    from sisso_lite.subgroups.search import Problem
+
+    rng = np.random.default_rng(seed)
+    y = rng.normal(size=n).round(1)
+    y[0], y[1] = -1.0, 1.0
+    qf = [MeanShift(1.0), MeanShift(1.0, "both"), NormalizedMeanShift(1.0, "negative"),
+          ErrorReduction(1.0)][qi]
+    z = qf.fit(y)
+    m = 9
+    masks = rng.random((m, n)) < rng.uniform(0.02, 0.98, size=(m, 1))
+    pb = Problem(masks, np.arange(m), z, qf, min_size)
+    node = pack_rows(rng.random(n) < rng.uniform(0.1, 1.0))
+    cand = rng.permutation(m)[:rng.integers(1, m + 1)].astype(np.int64)
+    tmp, buf, work = np.empty(pb.bits.shape[1], np.uint64), np.empty(n), np.empty(n + 1)
+    ref = [np.empty(cand.size), np.empty(cand.size), np.empty(cand.size, dtype=np.int64)]
+    K.eval_children_mean1(node, pb.bits, cand, pb.zs, pb.table, pb.params, pb.p_hi, pb.p_lo,
+                          want_bound, *ref, tmp, buf, work, qf.kind, -np.inf)
+    got = [np.empty(cand.size), np.empty(cand.size), np.empty(cand.size, dtype=np.int64)]
+    eval_children_mean1_wide(node, pb.bits, cand, pb.zs, pb.table, pb.params, pb.p_hi,
+                             pb.p_lo, want_bound, *got, tmp, buf, qf.kind,
+                             np.empty((6, cand.size)))
+    for r, g in zip(ref, got, strict=True):
+        assert np.array_equal(r, g, equal_nan=True)
+    member = unpack_rows(node, n)
+    for t, j in enumerate(cand):  # and the NumPy reference
+        vals = np.sort(pb.zs[member & unpack_rows(pb.bits[j], n)])
+        assert got[2][t] == vals.size
+        if vals.size >= min_size:
+            assert got[0][t] == pytest.approx(qf.evaluate(vals), rel=1e-9, abs=1e-12)
+            if want_bound:
+                assert got[1][t] == pytest.approx(qf.optimistic_estimate(vals, min_size),
+                                                  rel=1e-9, abs=1e-12)
+
+
 def test_popcount_and_and_rows_agree_with_numpy():
     rng = np.random.default_rng(7)
     words = rng.integers(0, 2**63, size=20, dtype=np.uint64) * np.uint64(2) + np.uint64(1)

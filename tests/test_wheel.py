@@ -31,7 +31,7 @@ DATA = {
 }
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", "*.nbi", "*.nbc",
-    ".pytest_cache", ".ruff_cache", ".hypothesis", "demo_output", "results")
+    ".pytest_cache", ".ruff_cache", ".hypothesis", "demo_output", "results", "site", ".cache")
 
 pytestmark = pytest.mark.slow  # about a minute, most of it numba's first compilation
 
@@ -96,7 +96,7 @@ def test_installed_wheel_runs_demo_and_quick_start(venv, tmp_path):
             assert (package.parent / folder / name).stat().st_size > 0, name
 
     out = tmp_path / "demo"
-    demo = _run([str(python), "-m", "sisso_lite.demo", "--output", str(out), "--n-dim", "1",
+    demo = _run([str(python), "-m", "sisso_lite.cli.demo", "--output", str(out), "--n-dim", "1",
                  "--max-complexity", "2", "--n-sis", "10"], **run)
     assert "RMSE (eV)" in demo.stdout
     for name in ("models.csv", "parity.png", "model.json"):

@@ -5,7 +5,8 @@ See ``docs/feature_space.md`` for the rules and ``docs/architecture.md`` for the
 
 from .expression import Expression
 from .operators import ALL_OPERATORS
-from .space import FeatureSpace, ScreenedFeature, n_rungs_for_complexity
+from .screening import ScreenedFeature
+from .space import FeatureSpace, n_rungs_for_complexity
 from .units import DIMENSIONLESS, Unit, parse_unit
 
 __all__ = [

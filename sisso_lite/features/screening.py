@@ -14,11 +14,13 @@ Selection rules (Fortran SISSO v3.5 ``FC.f90``: ``update_select``, ``dup_scheck(
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
 
+from .expression import Expression
 from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
 from .generate import MAX_PER_PAIR, MODE_VALUES, generate_rung
 from .kernels import SELECTABLE, pearson_score_one
@@ -26,11 +28,20 @@ from .operators import operator_mask
 from .select import select_indices, tie_ranks, unit_rows_nb
 from .storage import StoredValues
 
-if TYPE_CHECKING:
-    from .space import FeatureSpace, ScreenedFeature
+if TYPE_CHECKING:  # annotations only: space.py calls screen_space with itself
+    from .space import FeatureSpace
 
 SCORE_TOL = 1e-8
 _VALUES_CHUNK_BYTES = 16 * 2**20
+
+
+@dataclass(frozen=True)
+class ScreenedFeature:
+    """One SIS-selected feature: its expression, values on the screened rows, and score."""
+
+    expression: Expression
+    values: np.ndarray
+    score: float
 
 
 def _keep_size(n_sis: int, n_exclude: int) -> int:
@@ -47,8 +58,6 @@ def screen_space(
     allowed_primary: Sequence[bool] | np.ndarray | None,
 ) -> list[ScreenedFeature]:
     """Implementation of :meth:`FeatureSpace.screen`."""
-    from .space import ScreenedFeature
-
     if n_sis < 1:
         raise ValueError("n_sis must be >= 1")
     excluded = set(exclude or ())

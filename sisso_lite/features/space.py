@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ from .operators import (
     operator_mask,
 )
 from .operators import power_of as _power_of
-from .screening import screen_space
+from .screening import ScreenedFeature, screen_space
 from .storage import StoredValues
 from .units import Unit, parse_unit
 
@@ -38,15 +37,6 @@ __all__ = ["FeatureSpace", "ScreenedFeature", "n_rungs_for_complexity"]
 _FORBIDDEN_NAME_CHARS = set("+-*/^()| \t\n")
 _RECORD_CHUNK = 131_072
 VIRTUAL_TIER = True  # keep the newest stored tier as a program where allowed (storage.py)
-
-
-@dataclass(frozen=True)
-class ScreenedFeature:
-    """One SIS-selected feature: its expression, values on the screened rows, and score."""
-
-    expression: Expression
-    values: np.ndarray
-    score: float
 
 
 def n_rungs_for_complexity(max_complexity: int) -> int:

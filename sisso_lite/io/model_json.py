@@ -1,4 +1,4 @@
-"""Save and load fitted SISSO estimators as plain JSON (no pickle, no eval).
+"""Plain-JSON model files (no pickle, no eval): the format and its (de)serialisation.
 
 A model file holds the estimator class name, its parameters, every fitted attribute (the
 descriptor programs via :meth:`Expression.to_dict`, coefficients, the ranked models, ...),
@@ -6,13 +6,16 @@ the units and names of the primary features, the package and format versions and
 hash of the training data. Floats are written with ``repr`` precision, so a loaded model
 predicts bit-identically to the original.
 
-Loading only builds objects from an allow-list (the estimators, the dataclasses of
-:mod:`sisso_lite.models`/:mod:`sisso_lite.classifier`, ``Expression.from_dict``, numpy arrays,
-DataFrames); nothing in the file is executed.
+Loading only builds objects from allow-lists (the estimator classes the caller passes, the
+dataclasses of :mod:`sisso_lite.models` and the classification solvers,
+``Expression.from_dict``, numpy arrays, DataFrames); nothing in the file is executed.
 
-Typical use::
+This module knows no estimator class: :mod:`sisso_lite.estimators.persistence` passes the
+allow-list of estimator classes and provides ``save_model`` / ``load_model`` and the
+``to_json`` / ``from_json`` methods. Typical use::
 
-    from sisso_lite.io import save_model, load_model, predict_checked
+    from sisso_lite.estimators.persistence import load_model, save_model
+    from sisso_lite.io import predict_checked
     save_model(reg, "model.json", training_data=(X, y))
     reg2 = load_model("model.json")
     reg2.predict(X_new)                                      # bit-identical to reg.predict
@@ -27,6 +30,7 @@ import hashlib
 import importlib
 import json
 import math
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -34,15 +38,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sisso_lite._compat import forward_moved
 from sisso_lite.io.errors import ModelFileError
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
-    "save_model",
-    "load_model",
-    "model_to_dict",
-    "model_from_dict",
+    "estimator_from_dict",
+    "estimator_to_dict",
+    "load_estimator",
+    "save_estimator",
     "training_data_hash",
     "required_features",
     "model_feature_names",
@@ -53,14 +58,10 @@ __all__ = [
 FORMAT_NAME = "sisso-lite-model"
 FORMAT_VERSION = 1
 
-#: estimator classes a model file may name -> module
-_ESTIMATORS = {
-    "SissoRegressor": "sisso_lite.estimators",
-    "SissoClassifier": "sisso_lite.classifier",
-}
-#: modules whose dataclasses may appear inside a model file
-_DATACLASS_MODULES = ("sisso_lite.models", "sisso_lite.classifier", "sisso_lite.estimators",
-                      "sisso_lite.solvers.classification", "sisso_lite.solvers.overlap")
+#: modules whose dataclasses may appear inside a model file (the estimator modules define
+#: none; files written before the estimators became a package name only these)
+_DATACLASS_MODULES = ("sisso_lite.models", "sisso_lite.solvers.classification",
+                      "sisso_lite.solvers.overlap")
 _ALLOWED_DTYPES = "biufcUSM"
 
 
@@ -273,12 +274,15 @@ def model_feature_names(model) -> list[str]:
     return [str(n) for n in names]
 
 
-def model_to_dict(model, training_data: tuple | None = None) -> dict[str, Any]:
-    """JSON-ready dict of a fitted ``SissoRegressor``/``SissoClassifier``.
+def estimator_to_dict(model, classes: Mapping[str, type],
+                      training_data: tuple | None = None) -> dict[str, Any]:
+    """JSON-ready dict of a fitted estimator whose class is one of ``classes``.
 
     Parameters
     ----------
     model : fitted estimator
+    classes : mapping class name -> class
+        The estimator classes a model file may hold (allow-list).
     training_data : tuple (X, y) or (X, y, tasks), optional
         Hashed with :func:`training_data_hash`. Default: the model's
         ``training_data_sha256_`` attribute if it has one, else no hash.
@@ -286,8 +290,8 @@ def model_to_dict(model, training_data: tuple | None = None) -> dict[str, Any]:
     import sisso_lite
 
     name = type(model).__name__
-    if name not in _ESTIMATORS:
-        raise ModelFileError(f"cannot save a {name}; supported: {', '.join(_ESTIMATORS)}")
+    if name not in classes:
+        raise ModelFileError(f"cannot save a {name}; supported: {', '.join(classes)}")
     attrs = _fitted_attributes(model)
     fitted, skipped = {}, []
     for key, value in attrs.items():
@@ -316,20 +320,25 @@ def model_to_dict(model, training_data: tuple | None = None) -> dict[str, Any]:
     }
 
 
-def save_model(model, path: str | Path, training_data: tuple | None = None) -> Path:
-    """Write a fitted estimator to a JSON file; see :func:`model_to_dict`.
+def save_estimator(model, path: str | Path, classes: Mapping[str, type],
+                   training_data: tuple | None = None) -> Path:
+    """Write a fitted estimator to a JSON file; see :func:`estimator_to_dict`.
 
     Returns the path written.
     """
-    data = model_to_dict(model, training_data)
+    data = estimator_to_dict(model, classes, training_data)
     path = Path(path)
     text = json.dumps(data, indent=1, allow_nan=False)
     path.write_text(text + "\n")
     return path
 
 
-def model_from_dict(data: dict[str, Any], expected_class: type | None = None):
-    """Rebuild an estimator from :func:`model_to_dict` output (allow-listed types only)."""
+def estimator_from_dict(data: dict[str, Any], classes: Mapping[str, type],
+                        expected_class: type | None = None):
+    """Rebuild an estimator from :func:`estimator_to_dict` output (allow-listed types only).
+
+    ``classes`` maps the estimator class names a file may hold to the classes.
+    """
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise ModelFileError("not a sisso-lite model file (missing \"format\": "
                              f"\"{FORMAT_NAME}\")")
@@ -342,9 +351,9 @@ def model_from_dict(data: dict[str, Any], expected_class: type | None = None):
             f"(<= {FORMAT_VERSION}); it was written by sisso-lite "
             f"{data.get('package_version', '?')} - upgrade sisso-lite to read it")
     name = data.get("estimator")
-    if name not in _ESTIMATORS:
+    if name not in classes:
         raise ModelFileError(f"unknown estimator {name!r} in model file")
-    cls = getattr(importlib.import_module(_ESTIMATORS[name]), name)
+    cls = classes[name]
     if expected_class is not None and not issubclass(cls, expected_class):
         raise ModelFileError(f"model file holds a {name}, not a {expected_class.__name__}")
     try:
@@ -367,8 +376,9 @@ def model_from_dict(data: dict[str, Any], expected_class: type | None = None):
     return model
 
 
-def load_model(path: str | Path, expected_class: type | None = None):
-    """Load an estimator saved with :func:`save_model`.
+def load_estimator(path: str | Path, classes: Mapping[str, type],
+                   expected_class: type | None = None):
+    """Load an estimator saved with :func:`save_estimator`; see :func:`estimator_from_dict`.
 
     Raises
     ------
@@ -383,7 +393,7 @@ def load_model(path: str | Path, expected_class: type | None = None):
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelFileError(f"{path}: not a JSON model file ({exc})") from None
     try:
-        return model_from_dict(data, expected_class)
+        return estimator_from_dict(data, classes, expected_class)
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
 
@@ -471,14 +481,12 @@ def predict_checked(model, X, tasks=None, units: dict | None = None, dim: int | 
     return model.predict(X, **kwargs)
 
 
-class JsonModelMixin:
-    """``to_json`` / ``from_json`` for the sisso-lite estimators (plain JSON, never pickle)."""
-
-    def to_json(self, path: str | Path, training_data: tuple | None = None) -> Path:
-        """Save the fitted model as JSON; see :func:`save_model`."""
-        return save_model(self, path, training_data=training_data)
-
-    @classmethod
-    def from_json(cls, path: str | Path):
-        """Load a model saved by :meth:`to_json`; see :func:`load_model`."""
-        return load_model(path, expected_class=cls)
+#: moved to :mod:`sisso_lite.estimators.persistence` (the old import path keeps working)
+_MOVED = {
+    "JsonModelMixin": "sisso_lite.estimators.persistence",
+    "load_model": "sisso_lite.estimators.persistence",
+    "model_from_dict": "sisso_lite.estimators.persistence",
+    "model_to_dict": "sisso_lite.estimators.persistence",
+    "save_model": "sisso_lite.estimators.persistence",
+}
+__getattr__ = forward_moved(__name__, _MOVED)

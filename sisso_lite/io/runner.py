@@ -1,6 +1,11 @@
-"""Run a Fortran-style SISSO directory (``SISSO.in`` + ``train.dat``) with the estimators.
+"""What a Fortran-style SISSO run needs from io: estimator parameters and the report.
 
->>> from sisso_lite.io import run_sisso_dir                       # doctest: +SKIP
+:func:`estimator_params` turns a SISSO input (``SISSO.in`` + ``train.dat``) into the keyword
+arguments of an estimator class; :func:`build_report` collects from the fitted estimator
+what the Fortran output files show. The run itself (choose the estimator, fit, write) is
+:func:`sisso_lite.estimators.sisso_dir.run_sisso_dir`:
+
+>>> from sisso_lite.estimators.sisso_dir import run_sisso_dir     # doctest: +SKIP
 >>> model, report = run_sisso_dir("tests/data/sisso_reference/octet14_r2_d3")
 
 writes ``SISSO.out``, ``Models/`` and ``SIS_subspaces/Uspace.expressions`` into the folder,
@@ -10,31 +15,29 @@ in the layout of Fortran SISSO v3.5 (see :mod:`sisso_lite.io.sisso_out`).
 from __future__ import annotations
 
 import inspect
-import time
-from pathlib import Path
 
 import numpy as np
 
 import sisso_lite
+from sisso_lite._compat import forward_moved
 from sisso_lite.io.errors import SissoInputError
-from sisso_lite.io.sisso_out import DimensionReport, ModelRow, RunReport, write_outputs
-from sisso_lite.io.train_dat import SissoProblem, load_sisso_dir
+from sisso_lite.io.sisso_out import DimensionReport, ModelRow, RunReport
+from sisso_lite.io.train_dat import SissoProblem
 
-__all__ = ["make_estimator", "build_report", "run_sisso_dir"]
+__all__ = ["build_report", "estimator_params"]
 
 
-def make_estimator(problem: SissoProblem, verbose: bool = False, n_jobs: int | None = None):
-    """Estimator configured from a SISSO input (``fortran_compatible=True``).
+def estimator_params(problem: SissoProblem, cls: type, verbose: bool = False,
+                     n_jobs: int | None = None) -> dict:
+    """Keyword arguments of ``cls`` configured from a SISSO input (``fortran_compatible=True``).
 
-    Settings the estimator does not accept raise :class:`SissoInputError` when they would
-    change the result (``task_weighting=2``, per-dimension ``nf_sis``) and are dropped
-    otherwise (``isconvex``/``bwidth`` with their default values).
+    ``cls`` is the estimator class for the input (``SissoClassifier`` when
+    ``problem.config.is_classification``, else ``SissoRegressor``). Settings the estimator
+    does not accept raise :class:`SissoInputError` when they would change the result
+    (``task_weighting=2``, per-dimension ``nf_sis``) and are dropped otherwise
+    (``isconvex``/``bwidth`` with their default values).
     """
     c = problem.config
-    if c.is_classification:
-        from sisso_lite.classifier import SissoClassifier as cls
-    else:
-        from sisso_lite.estimators import SissoRegressor as cls
     params = c.estimator_params()
     params.update(verbose=verbose, n_jobs=n_jobs)
     accepted = set(inspect.signature(cls.__init__).parameters)
@@ -53,7 +56,7 @@ def make_estimator(problem: SissoProblem, verbose: bool = False, n_jobs: int | N
     if isinstance(params.get("n_sis"), list):
         raise SissoInputError("different nf_sis per dimension are not supported; give one value",
                               c.path, c.lines.get("nf_sis"), "nf_sis")
-    return cls(**params)
+    return params
 
 
 def _task_index(problem: SissoProblem) -> np.ndarray | None:
@@ -170,24 +173,9 @@ def _classification_report(model, problem: SissoProblem, report: RunReport) -> N
             y_pred=classified))
 
 
-def run_sisso_dir(directory: str | Path, verbose: bool = False, n_jobs: int | None = None,
-                  write: bool = True):
-    """Read, fit and (if ``write``) write the Fortran-style outputs into ``directory``.
-
-    Returns
-    -------
-    model : SissoRegressor or SissoClassifier
-        The fitted estimator.
-    report : RunReport
-    """
-    problem = load_sisso_dir(directory)
-    model = make_estimator(problem, verbose=verbose, n_jobs=n_jobs)
-    start = time.perf_counter()
-    if problem.tasks is None:
-        model.fit(problem.X, problem.y)
-    else:
-        model.fit(problem.X, problem.y, tasks=problem.tasks)
-    report = build_report(model, problem, time.perf_counter() - start)
-    if write:
-        write_outputs(report, directory)
-    return model, report
+#: moved to :mod:`sisso_lite.estimators.sisso_dir` (the old import path keeps working)
+_MOVED = {
+    "make_estimator": "sisso_lite.estimators.sisso_dir",
+    "run_sisso_dir": "sisso_lite.estimators.sisso_dir",
+}
+__getattr__ = forward_moved(__name__, _MOVED)

@@ -25,8 +25,8 @@ Conventions
 * :func:`random` and :func:`thompson` need a :class:`numpy.random.Generator` (``rng``); their
   names are listed in :data:`STOCHASTIC`.
 
-Functions
----------
+The scores
+----------
 * :func:`greedy` -- exploitation, the (flipped) mean.
 * :func:`explore` -- pure exploration, the standard deviation.
 * :func:`random` -- uniform random scores (baseline).

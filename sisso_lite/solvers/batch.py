@@ -39,6 +39,7 @@ import numba
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from sisso_lite._threads import numba_threads
 from sisso_lite.features.generate import domain_flags
 from sisso_lite.features.materialize import MaterializedSpace, materialize
 from sisso_lite.features.screening import SCORE_TOL, _keep_size
@@ -76,9 +77,7 @@ POOL_FACTOR = 2  # pools keep POOL_FACTOR x the initial cut of _screen_member (o
 def _one_numba_thread():
     """Member-sized kernels (exact scoring, L0) run faster without numba's thread pool
     (per calling thread; BLAS, whose limit is global, is limited by the caller)."""
-    from sisso_lite.estimators import _numba_threads
-
-    return _numba_threads(1)
+    return numba_threads(1)
 
 
 class _Member:

@@ -1,6 +1,6 @@
 """Emulation of Fortran SISSO v3.5's SIS *selection* for classification (``FC.f90``).
 
-Why the SIS subspaces of :class:`~sisso_lite.classifier.SissoClassifier` differ from Fortran's
+Why the SIS subspaces of :class:`~sisso_lite.estimators.SissoClassifier` differ from Fortran's
 (docs/sisso_classification.md): Fortran keeps the selected candidates in a bounded list and
 removes "duplicates" with ``equivalent()``: two features are equivalent if their *first*
 SIS scores agree within 1e-8 (for classification ``1 / (overlap count + 1)``, so any two

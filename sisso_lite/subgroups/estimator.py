@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 from .quality import QualityFunction, get_quality
 from .rules import Rule
 from .search import Problem, beam_search, diverse_top_k, search_exact
-from .selectors import as_frame, make_selectors
+from .selectors import as_frame, make_selectors, selector_masks
 
 __all__ = ["SubgroupDiscovery"]
 
@@ -142,10 +142,7 @@ class SubgroupDiscovery(BaseEstimator):
         z = qf.fit(y_arr)
         names = list(df.columns)
         feat = np.array([names.index(s.feature) for s in sels])
-        numeric = {s.feature for s in sels if s.op != "=="}
-        cols = {f: df[f].to_numpy(dtype=float, na_value=np.nan) for f in numeric}
-        masks = np.array([s.covers_values(cols[s.feature]) if s.op != "==" else s.covers(df)
-                          for s in sels])
+        masks = selector_masks(sels, df)
         pb = Problem(masks, feat, z, qf, max(1, min_size))
         results = self._run(pb)
         self.feature_names_in_ = np.array(names, dtype=object)

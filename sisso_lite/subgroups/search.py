@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels as K
+from ._atoms import Atoms, build_atoms, pack_selectors
 from ._bitset import pack_rows
+from ._last_level import LastLevel, use_atoms
+from ._wide import eval_children_mean1_wide
 from .quality import QualityFunction
 
 PAIR_LIMIT = 3000  # selectors; above this the pair-estimate table (m*m floats) is skipped
@@ -61,12 +64,14 @@ class Problem:
         self.order = np.argsort(self.z, kind="stable")
         self.zs = np.ascontiguousarray(self.z[self.order], dtype=np.float64)
         n = self.zs.size
-        m = np.asarray(self.masks, dtype=bool)
-        self.bits = np.ascontiguousarray(pack_rows(m[:, self.order]) if m.shape[0]
-                                         else np.zeros((0, max(1, (n + 63) // 64)), np.uint64))
-        self.full = pack_rows(np.ones(n, dtype=bool))
+        n_words = max(1, (n + 63) // 64)
+        m = np.asarray(self.masks, dtype=bool).reshape(-1, n)
         n_feat = int(self.feature_of.max()) + 1 if self.feature_of.size else 0
         self.first_of_feature = np.searchsorted(self.feature_of, np.arange(n_feat + 1))
+        # atoms of each feature's selectors; the selector bitsets are ORs of atom bitsets
+        self._atoms = build_atoms(m, self.first_of_feature, self.order)
+        self.bits = pack_selectors(self._atoms, m, self.first_of_feature, self.order, n_words)
+        self.full = pack_rows(np.ones(n, dtype=bool))
         self.params = self.qf.kernel_params(self.min_size)
         self.aux = np.ascontiguousarray(self.qf.kernel_aux(), dtype=np.float64)
         # fused a == 1 kernel for the mean family (byte tables: 2 KiB per 8 rows)
@@ -80,6 +85,10 @@ class Problem:
     @property
     def n_selectors(self) -> int:
         return int(self.bits.shape[0])
+
+    def atoms(self) -> Atoms:
+        """Atom codes of the selectors (:mod:`sisso_lite.subgroups._atoms`)."""
+        return self._atoms
 
     def node_bits(self, sel: tuple[int, ...]) -> np.ndarray:
         """Bitset of a conjunction (all rows for the empty one)."""
@@ -125,6 +134,11 @@ class _Evaluator:
         q = np.empty(cand.size)
         b = np.empty(cand.size)
         n = np.empty(cand.size, dtype=np.int64)
+        if pb.fused and thr == -np.inf:  # nothing to abandon: word-major, same values
+            eval_children_mean1_wide(node, pb.bits, cand, pb.zs, pb.table, pb.params, pb.p_hi,
+                                     pb.p_lo, want_bound, q, b, n, self.tmp, self.buf,
+                                     pb.qf.kind, np.empty((6, cand.size)))
+            return q, b, n
         if pb.fused:
             K.eval_children_mean1(node, pb.bits, cand, pb.zs, pb.table, pb.params, pb.p_hi,
                                   pb.p_lo, want_bound, q, b, n, self.tmp, self.buf, self.work,
@@ -191,7 +205,7 @@ class _TopK:
 
 
 def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
-                      roots: np.ndarray | None = None) -> list[Result]:
+                      roots: np.ndarray | None = None, last_level: str = "auto") -> list[Result]:
     """Exact best-first branch-and-bound (pruning on the optimistic estimate).
 
     Parameters
@@ -199,6 +213,12 @@ def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
     roots : ndarray of int, optional
         Restrict the first selector of every conjunction to these (used to split the
         search tree across workers).
+    last_level : {"auto", "node", "batch", "bitset"}
+        How last-level refinements of the mean family are evaluated: from atom histograms
+        (:mod:`sisso_lite.subgroups._last_level`: ``"node"`` one pass per node,
+        ``"batch"`` sibling batches where possible, ``"auto"`` batches where cheaper and
+        only on tables large enough to gain) or by the bitset kernels alone. All give
+        identical results.
     """
     if not pb.qf.has_estimator:
         raise ValueError("exact search needs an optimistic estimator; this quality "
@@ -207,6 +227,7 @@ def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
     top = _TopK(top_k, pb, dedupe)
     tie = itertools.count()
     m = pb.n_selectors
+    last = LastLevel(pb, ev, last_level) if use_atoms(pb, depth, last_level) else None
     # optimistic estimates of single selectors and of pairs (estimates are monotone, so a
     # conjunction containing j, or j and k, is bounded by them): skip hopeless refinements
     b1 = np.full(m, np.inf)
@@ -227,23 +248,32 @@ def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
         if cand.size == 0:
             continue
         want_bound = len(sel) + 1 < depth
-        q, b, n = ev(pb.node_bits(sel), cand, want_bound, thr)
+        if last is not None and not want_bound:  # only refinements that may reach thr
+            at, q, n = last(sel, cand, thr)
+            b, sub = None, cand[at]
+        else:
+            q, b, n = ev(pb.node_bits(sel), cand, want_bound, thr)
+            sub = cand
         if want_bound and len(sel) == 0:
             b1[cand] = b
         elif want_bound and len(sel) == 1 and b2 is not None:
             b2[sel[0], cand] = b
         thr = top.threshold()
-        for t in np.flatnonzero(q >= thr)[np.argsort(-q[q >= thr], kind="stable")]:
+        ok = np.flatnonzero(q >= thr)
+        for t in ok[np.argsort(-q[ok], kind="stable")]:
             if q[t] > -np.inf:
-                top.offer(float(q[t]), (*sel, int(cand[t])), int(n[t]))
+                top.offer(float(q[t]), (*sel, int(sub[t])), int(n[t]))
         if want_bound:
             thr = top.threshold()
-            last = pb.n_selectors - 1
+            final = pb.feature_of[pb.n_selectors - 1]
+            register = last is not None and len(sel) + 2 == depth
             for t in np.flatnonzero(b > thr):
                 j = int(cand[t])
-                if pb.feature_of[j] == pb.feature_of[last]:
+                if pb.feature_of[j] == final:
                     continue  # no feature left to refine with
                 heapq.heappush(heap, (-float(b[t]), next(tie), (*sel, j)))
+                if register:
+                    last.register(sel, j, int(n[t]), float(b[t]))
     return top.results()
 
 

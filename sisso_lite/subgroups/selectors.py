@@ -23,6 +23,7 @@ __all__ = [
     "equal_frequency_cutpoints",
     "kmeans_cutpoints",
     "make_selectors",
+    "selector_masks",
 ]
 
 _OPS = ("<=", ">=", "<", "==", "interval")
@@ -189,7 +190,12 @@ def equal_frequency_cutpoints(values: np.ndarray, n_cutpoints: int) -> list[floa
         Distinct cut points (at most ``n_cutpoints``; increasing except in the degenerate
         case ``n < nbins``, exactly as pysubgroup).
     """
-    v = np.sort(np.asarray(values, dtype=float)[~np.isnan(np.asarray(values, dtype=float))])
+    v = np.asarray(values, dtype=float)
+    return _equal_frequency_sorted(np.sort(v[~np.isnan(v)]), n_cutpoints)
+
+
+def _equal_frequency_sorted(v: np.ndarray, n_cutpoints: int) -> list[float]:
+    """:func:`equal_frequency_cutpoints` of sorted values without NaN."""
     n = v.size
     nbins = n_cutpoints + 1
     cuts: list[float] = []
@@ -241,6 +247,40 @@ def kmeans_cutpoints(values: np.ndarray, n_cutpoints: int, n_iter: int = 100) ->
     return sorted(set(cuts))
 
 
+def _plain_frame(X: Any, feature_names: Sequence[str] | None) -> bool:
+    """Whether ``X`` is a DataFrame that :func:`as_frame` would only copy."""
+    return (feature_names is None and isinstance(X, pd.DataFrame)
+            and all(type(c) is str for c in X.columns) and not X.columns.duplicated().any())
+
+
+def selector_masks(selectors: Sequence[Selector], X: pd.DataFrame) -> np.ndarray:
+    """Membership of the rows of ``X`` in each selector, shape ``(len(selectors), n_rows)``.
+
+    Equal to stacking ``s.covers_values(x)`` (numeric columns as float, NaN = missing) and
+    ``s.covers(X)`` (``"=="``), with the threshold selectors of a column compared at once.
+    """
+    out = np.empty((len(selectors), len(X)), dtype=bool)
+    cols: dict[str, np.ndarray] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, s in enumerate(selectors):
+        if s.op == "==":
+            out[i] = s.covers(X)
+            continue
+        if s.feature not in cols:
+            cols[s.feature] = X[s.feature].to_numpy(dtype=float, na_value=np.nan)
+        if s.op in ("<=", ">=", "<"):
+            groups.setdefault((s.feature, s.op), []).append(i)
+        else:
+            out[i] = s.covers_values(cols[s.feature])
+    ops = {"<=": np.less_equal, ">=": np.greater_equal, "<": np.less}
+    for (name, op), rows in groups.items():
+        x = cols[name]
+        vals = np.array([float(selectors[i].value) for i in rows])
+        with np.errstate(invalid="ignore"):
+            out[rows] = ops[op](x[None, :], vals[:, None]) & ~np.isnan(x)[None, :]
+    return out
+
+
 def _is_numeric(col: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
@@ -277,7 +317,7 @@ def make_selectors(
         Ordered by column, then ``<=`` selectors, ``>=`` selectors, intervals.
         Selectors covering no or all non-missing rows are dropped.
     """
-    df = as_frame(X, feature_names)
+    df = X if _plain_frame(X, feature_names) else as_frame(X, feature_names)
     if df.shape[0] == 0:
         raise ValueError("empty data: X has no rows")
     if df.shape[1] == 0:
@@ -289,23 +329,31 @@ def make_selectors(
     sels: list[Selector] = []
     for name in df.columns:
         col = df[name]
-        present = col.notna().to_numpy()
+        numeric = _is_numeric(col)
+        if numeric:  # one sort gives the distinct values and the cut points
+            x = col.to_numpy(dtype=float, na_value=np.nan)
+            present = ~np.isnan(x)
+            xp = x[present]
+            v = np.sort(xp)
+            new_value = np.concatenate(([True], v[1:] != v[:-1])) if v.size else v.astype(bool)
+            n_unique = int(np.count_nonzero(new_value))
+        else:
+            present = col.notna().to_numpy()
+            n_unique = int(col[present].nunique()) if present.any() else 0
         if not present.any():
             if allow_constant:
                 continue
             raise ValueError(f"feature {name!r} is all-missing")
-        if col[present].nunique() < 2:
+        if n_unique < 2:
             if allow_constant:
                 continue
             raise ValueError(f"feature {name!r} is constant")
-        if _is_numeric(col):
-            x = col.to_numpy(dtype=float, na_value=np.nan)
-            xp = x[present]
-            lo_v, hi_v = xp.min(), xp.max()
-            if np.unique(xp).size <= n_cutpoints + 1:
-                cuts = [float(c) for c in np.unique(xp)]
+        if numeric:
+            lo_v, hi_v = v[0], v[-1]
+            if n_unique <= n_cutpoints + 1:
+                cuts = [float(c) for c in v[new_value]]
             elif method == "quantile":
-                cuts = equal_frequency_cutpoints(xp, n_cutpoints)
+                cuts = _equal_frequency_sorted(v, n_cutpoints)
             else:
                 cuts = kmeans_cutpoints(xp, n_cutpoints)
             sels.extend(Selector(name, "<=", c) for c in cuts if c < hi_v)

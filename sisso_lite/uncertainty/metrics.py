@@ -13,8 +13,8 @@ Mach. Learn.: Sci. Technol. 1, 025006 (2020):
 * ``picp`` / ``interval_width``: prediction-interval coverage probability and mean width.
 * ``spearman_error_sigma``: Spearman rank correlation of ``|y - mu|`` with ``sigma``.
 
-A *recalibrator* (:class:`sisso_lite.calibration.SigmaScaling` or
-:class:`sisso_lite.calibration.IsotonicRecalibration`) can be passed to
+A *recalibrator* (:class:`sisso_lite.uncertainty.calibration.SigmaScaling` or
+:class:`sisso_lite.uncertainty.calibration.IsotonicRecalibration`) can be passed to
 :func:`calibration_curve` and :func:`uncertainty_metrics`; the interval-based metrics
 then use its (possibly asymmetric) intervals and the sigma-based metrics its
 equivalent sigma.

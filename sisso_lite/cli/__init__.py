@@ -9,8 +9,9 @@
 
 Errors are printed as one line ``sisso-lite: error: ...`` with a non-zero exit code
 (2 for usage errors, 1 otherwise); ``--traceback`` shows the Python traceback instead.
-``campaign`` (in :mod:`sisso_lite.cli_campaign`) prints ``sisso-lite campaign: error: ...``
-and exits with 2 for every input error.
+``campaign`` (in :mod:`sisso_lite.cli.campaign`) prints ``sisso-lite campaign: error: ...``
+and exits with 2 for every input error. ``python -m sisso_lite.cli`` runs :func:`main`
+(``cli/__main__.py``); ``python -m sisso_lite.cli.demo`` is the demo (``make demo``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["main", "build_parser"]
+from sisso_lite.cli._common import PROG, CliError, one_line, read_csv_table
 
-PROG = "sisso-lite"
+__all__ = ["CliError", "build_parser", "main"]
 
 _EPILOG = """\
 examples:
@@ -37,15 +38,6 @@ examples:
 
 documentation: docs/cli.md, docs/fortran_compatibility.md
 """
-
-
-class CliError(Exception):
-    """A user error: printed as one line ``<prog>: error: ...``, exit code ``code``."""
-
-    def __init__(self, message: str, code: int = 1, prog: str = PROG) -> None:
-        super().__init__(message)
-        self.code = code
-        self.prog = prog
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("-o", "--output", metavar="FILE",
                       help="write the table with a 'prediction' column (default: print)")
 
-    from sisso_lite.cli_campaign import add_campaign_parser
+    from sisso_lite.cli.campaign import add_campaign_parser
 
     add_campaign_parser(sub, fmt)
     return parser
@@ -170,14 +162,7 @@ def _read_table(path: str, index_col: str | None, drop: Sequence[str], keep: Seq
     that are not model features are ignored instead of being an error."""
     import pandas as pd
 
-    p = Path(path)
-    if not p.is_file():
-        raise CliError(f"{path}: file not found")
-    try:
-        df = pd.read_csv(p, float_precision="round_trip")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read CSV ({str(exc).strip().splitlines()[0]})") from None
-    df.columns = [str(c).strip() for c in df.columns]
+    df = read_csv_table(path)
     for col in [index_col, *drop, *keep]:
         if col is not None and col not in df.columns:
             raise CliError(f"{path}: no column {col!r} (columns: {', '.join(df.columns)})")
@@ -214,7 +199,7 @@ def _print_models(model, out) -> None:
 
 # ----------------------------------------------------------------------------- commands
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sisso_lite.io import run_sisso_dir
+    from sisso_lite.estimators.sisso_dir import run_sisso_dir
 
     model, report = run_sisso_dir(args.directory, verbose=not args.quiet, n_jobs=args.n_jobs)
     for d in report.dimensions:
@@ -227,7 +212,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from sisso_lite.io import save_model
+    from sisso_lite.estimators.persistence import save_model
 
     keep = [args.target] + ([args.task_column] if args.task_column else [])
     df = _read_table(args.data, args.index_col, args.drop, keep)
@@ -248,7 +233,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     if ops is not None:
         params["operators"] = ops
     if args.classify:
-        from sisso_lite.classifier import SissoClassifier as cls
+        from sisso_lite.estimators import SissoClassifier as cls
 
         if tasks is not None:
             raise CliError("--task-column (multi-task) is not supported with --classify", code=2)
@@ -270,12 +255,11 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from sisso_lite.io import load_model, predict_checked
+    from sisso_lite.estimators.persistence import load_model
+    from sisso_lite.io.model_json import model_feature_names, predict_checked
 
     model = load_model(args.model)
     keep = [args.task_column] if args.task_column else []
-    from sisso_lite.io.model_json import model_feature_names
-
     df = _read_table(args.data, args.index_col, args.drop, keep, model_feature_names(model))
     tasks = df.pop(args.task_column).to_numpy() if args.task_column else None
     units = _parse_units(args.units) or None
@@ -294,21 +278,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_campaign(args: argparse.Namespace) -> int:
-    from sisso_lite.cli_campaign import CampaignCliError, run_campaign
+    from sisso_lite.cli.campaign import run_campaign  # its CampaignCliError is a CliError
 
-    try:
-        return run_campaign(args)
-    except CampaignCliError as exc:
-        raise CliError(str(exc), code=exc.code, prog=f"{PROG} campaign") from exc
+    return run_campaign(args)
 
 
 _COMMANDS = {"run": _cmd_run, "fit": _cmd_fit, "predict": _cmd_predict,
              "campaign": _cmd_campaign}
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) if str(exc) else type(exc).__name__
-    return text
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -333,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         if traceback:
             raise
-        print(f"{exc.prog}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{exc.prog}: error: {one_line(exc)}", file=sys.stderr)
         return exc.code
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         import os
@@ -346,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SissoInputError, ModelFileError, ValueError, OSError, ImportError) as exc:
         if traceback:
             raise
-        print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"{PROG}: error: {one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -354,14 +330,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: still one line, ask for --traceback
         if traceback:
             raise
-        print(f"{PROG}: error: internal error ({type(exc).__name__}: {_one_line(exc)}); "
+        print(f"{PROG}: error: internal error ({type(exc).__name__}: {one_line(exc)}); "
               "rerun with --traceback and report it", file=sys.stderr)
         return 1
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"{PROG}: warning: {message}", file=sys.stderr)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,46 +1,31 @@
-"""scikit-learn estimators: :class:`SissoRegressor`."""
+"""``SissoRegressor``: SISSO symbolic regression with the scikit-learn API."""
 
 from __future__ import annotations
 
-import numbers
 import time
-from contextlib import contextmanager
 
-import numba
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sisso_lite._validation import (
+from sisso_lite._threads import numba_threads
+from sisso_lite.estimators._validation import (
     check_feature_names,
+    check_integer,
     check_target,
     check_tasks,
     check_units,
     dataframe_to_array,
     default_feature_names,
 )
-from sisso_lite.io.model_json import JsonModelMixin, training_data_hash
+from sisso_lite.estimators.persistence import JsonModelMixin, model_file_class
+from sisso_lite.io.model_json import training_data_hash
 
 __all__ = ["SissoRegressor"]
 
 
-@contextmanager
-def _numba_threads(n_jobs: int | None):
-    """Temporarily limit the numba thread count (``None``: leave as is, ``-1``: all)."""
-    if n_jobs is None:
-        yield
-        return
-    old = numba.get_num_threads()
-    n = numba.config.NUMBA_NUM_THREADS if n_jobs < 0 else max(1, min(int(n_jobs),
-                                                                     numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(n)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
+@model_file_class
 class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
     """SISSO symbolic regression (sure independence screening + sparsifying operator).
 
@@ -126,9 +111,7 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
         for name, low in (("n_dim", 1), ("max_complexity", 0), ("n_sis", 1), ("n_models", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+            check_integer(name, getattr(self, name), low)
         if str(self.metric).lower() not in ("rmse", "maxae"):
             raise ValueError(f"metric must be 'rmse' or 'maxae', got {self.metric!r}")
         if self.task_weighting not in (1, 2):
@@ -194,7 +177,7 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
                                  f"for n_dim={self.n_dim} (+ intercept if fitted)")
         unit_list = check_units(self.units, names, parse_unit)
         space = self._make_space()
-        with _numba_threads(self.n_jobs):
+        with numba_threads(self.n_jobs):
             t_build, c_build = time.perf_counter(), time.process_time()
             space.build(X_arr, names, unit_list)
             t_build, c_build = time.perf_counter() - t_build, time.process_time() - c_build

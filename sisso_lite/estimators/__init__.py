@@ -1,0 +1,21 @@
+"""The scikit-learn estimators: what a user fits.
+
+* :mod:`.regressor` -- :class:`SissoRegressor` (SISSO regression, multi-task);
+* :mod:`.classifier` -- :class:`SissoClassifier` (domain-overlap or accuracy SISSO), with its
+  final linear decision rule in :mod:`._decision_rule`;
+* :mod:`.ensemble` -- :class:`SissoEnsemble` (bootstrap + feature-dropout members,
+  recalibrated uncertainty), its members in :mod:`.ensemble_members`;
+* :mod:`.persistence` -- ``save_model`` / ``load_model`` (model files, format in
+  :mod:`sisso_lite.io.model_json`); :mod:`.sisso_dir` -- ``run_sisso_dir`` (Fortran-style
+  input folders);
+* :mod:`._validation` -- the input checks the estimators share.
+
+Importing this package registers both model-file classes (:mod:`.persistence`).
+"""
+
+from sisso_lite.estimators.classifier import SissoClassifier
+from sisso_lite.estimators.ensemble import SissoEnsemble
+from sisso_lite.estimators.ensemble_members import EnsembleMember
+from sisso_lite.estimators.regressor import SissoRegressor
+
+__all__ = ["EnsembleMember", "SissoClassifier", "SissoEnsemble", "SissoRegressor"]
