@@ -3,13 +3,13 @@ predictive distribution over the candidate pool.
 
 A surrogate is any scikit-learn regressor whose ``predict(X, return_std=True)`` returns
 ``(mean, std)``. Ensembles that also expose ``predict_members(X)`` (one row per member:
-:class:`~sisso_lite.ensemble.SissoEnsemble`, :class:`RandomForestSpread`) give Thompson
+:class:`~sisso_lite.estimators.SissoEnsemble`, :class:`RandomForestSpread`) give Thompson
 sampling real member draws.
 
 Presets (``surrogate=`` of :class:`~sisso_lite.learning.Campaign`):
 
 ``"sisso"``
-    :class:`~sisso_lite.ensemble.SissoEnsemble` of 50 SISSO models of up to three dimensions
+    :class:`~sisso_lite.estimators.SissoEnsemble` of 50 SISSO models of up to three dimensions
     (:func:`sisso_preset_dimension`: 1D below 8 measured points, 2D below 20, 3D from then
     on; bootstrap + 20 % feature dropout, ``max_complexity=3`` up to 12 primary features and
     2 above (:func:`sisso_preset_complexity`), ``n_sis=20``), spread of the
@@ -284,7 +284,7 @@ def predict_distribution(model, X) -> Prediction:
 def surrogate_formula(model, digits: int = 4) -> str:
     """The law a SISSO surrogate currently stands for ('' for other surrogates).
 
-    For a :class:`~sisso_lite.ensemble.SissoEnsemble`: the most frequent descriptor set among
+    For a :class:`~sisso_lite.estimators.SissoEnsemble`: the most frequent descriptor set among
     the members (ties: the set with the lowest out-of-bag error), written with the
     coefficients of its member with the lowest out-of-bag error, and the share of members
     that use it.
