@@ -371,3 +371,21 @@ def test_sisso_surrogate_fits_from_a_tiny_initial_design(plate):
                     n_initial=8, budget=9, random_state=1, goal="minimize",
                     progress=False).run()
     assert len(camp.history_) == 9 and np.isfinite(camp.history_["pred_mean"].iloc[-1])
+
+
+def test_feasibility_from_a_fitted_classifier(plate):
+    """P(feasible) from predict_proba of a classifier trained elsewhere (P(FM) x EI)."""
+    from sklearn.linear_model import LogisticRegression
+
+    features = [c for c in plate if c.endswith("_load")]
+    label = (plate["la_load"] == 0).to_numpy()
+    clf = LogisticRegression(C=100.0).fit(plate[features], label)
+    camp = Campaign(plate, target="overpotential_V", features=features, surrogate="rf",
+                    acquisition="constrained", feasibility=clf, goal="minimize", budget=20,
+                    n_initial=8, batch_size=4, random_state=1, progress=False).run()
+    later = camp.history_[camp.history_["round"] > 0]
+    p = clf.predict_proba(plate.loc[later["pool_index"], features])[:, 1]
+    assert (p > 0.5).mean() >= 0.75  # picks avoid what the classifier calls infeasible
+    with pytest.raises(TypeError, match="feasibility must be"):
+        Campaign(plate, target="overpotential_V", acquisition="constrained", feasibility=3.0,
+                 surrogate="rf", budget=12, progress=False).run()
