@@ -11,11 +11,12 @@ GitHub without running them; `tests/test_examples.py` re-executes them.
 from __future__ import annotations
 
 import argparse
+import importlib
+import sys
 import time
 from pathlib import Path
 
 import nbformat
-from nb04_sequential_learning import NB4  # cells of notebook 4 (beside this script)
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
@@ -678,8 +679,21 @@ NOTEBOOKS = {
     "01_octet_sisso.ipynb": NB1,
     "02_perovskite_stability_screening.ipynb": NB2,
     "03_magnetic_wannier.ipynb": NB3,
-    "04_sequential_learning.ipynb": NB4,
 }
+
+
+def _register_cell_modules() -> None:
+    """Add the notebooks whose cells live in ``nbNN_*.py`` beside this script.
+
+    Each such module defines ``NOTEBOOK`` (the .ipynb file name) and ``CELLS``.
+    """
+    sys.path.insert(0, str(HERE))
+    for path in sorted(HERE.glob("nb[0-9][0-9]_*.py")):
+        module = importlib.import_module(path.stem)
+        NOTEBOOKS[module.NOTEBOOK] = module.CELLS
+
+
+_register_cell_modules()
 
 
 def build(cells) -> nbformat.NotebookNode:

@@ -1,5 +1,7 @@
 """Cells of ``04_sequential_learning.ipynb`` (registered in ``build_notebooks.py``)."""
 
+NOTEBOOK = "04_sequential_learning.ipynb"
+
 NB4 = [
     ("md", """\
 # 4 · Which catalyst to measure next? SISSO-guided sequential learning on Rohr OER plate A
@@ -326,3 +328,5 @@ of the cation fractions, fitted only on the measurements the campaign chose: a c
 hypothesis to test (its error and ranking quality on the unmeasured pool are printed above),
 not a validated model."""),
 ]
+
+CELLS = NB4
