@@ -130,6 +130,8 @@ class ElementStatistics(UnitFeaturizer):
         Passed to matminer: replace missing element data by the Magpie mean (default
         ``False``: missing data give ``nan``).
 
+    Notes
+    -----
     Features are named ``"<stat> <label>"``, e.g. ``"mean electronegativity"``.
     """
 
