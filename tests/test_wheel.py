@@ -28,6 +28,7 @@ DATA = {
     "sisso_lite/datasets/data/octet_binaries": ["octet_binaries_82.csv",
                                                 "elements_atomic_features_PRL2015.csv"],
     "sisso_lite/datasets/data/rohr2020_oer": ["oer_plate_3496_A_Mn-Fe-Co-Ni-La-Ce.csv"],
+    "sisso_lite/datasets/data/emery2017_abo3": ["PROVENANCE.md"],
 }
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", "*.nbi", "*.nbc",
@@ -97,9 +98,11 @@ def test_installed_wheel_runs_demo_and_quick_start(venv, tmp_path):
 
     out = tmp_path / "demo"
     demo = _run([str(python), "-m", "sisso_lite.cli.demo", "--output", str(out), "--n-dim", "1",
-                 "--max-complexity", "2", "--n-sis", "10"], **run)
-    assert "RMSE (eV)" in demo.stdout
-    for name in ("models.csv", "parity.png", "model.json"):
+                 "--max-complexity", "2", "--n-sis", "10", "--budget", "60",
+                 "--n-estimators", "5"], **run)
+    assert "RMSE (eV/atom)" in demo.stdout
+    for name in ("ranked_candidates.csv", "campaign_history.csv", "models.csv", "parity.png",
+                 "model.json"):
         assert (out / name).stat().st_size > 0, name
     # first run of a fresh install: one notice, naming the per-user cache, which now holds it
     cache = Path(run["env"]["XDG_CACHE_HOME"]) / "sisso-lite" / "numba"

@@ -289,7 +289,8 @@ def surrogate_formula(model, digits: int = 4) -> str:
     coefficients of its member with the lowest out-of-bag error, and the share of members
     that use it.
     """
-    model = getattr(model, "estimator_", model)  # BoundedSurrogate and similar wrappers
+    if getattr(model, "members_", None) is None:  # BoundedSurrogate and similar wrappers
+        model = getattr(model, "estimator_", model)
     members = getattr(model, "members_", None)
     if not members:
         best = getattr(model, "sympy", None)

@@ -1,2 +1,42 @@
 """Screening workflows built on :mod:`sisso_lite.learning`: magnetic and stability screening,
-subgroup-guided discovery (the top layer below the command line)."""
+subgroup-guided discovery (the top layer below the command line).
+
+Names are imported on first use (the hull needs pymatgen, which is slow to import).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    # stability screening (issue #13)
+    "StabilityScreen": "sisso_lite.screening.stability",
+    "compare_routes": "sisso_lite.screening.stability",
+    "CompetingPhasesHull": "sisso_lite.screening.stability_hull",
+    "TabulatedHull": "sisso_lite.screening.stability_hull",
+    "HullError": "sisso_lite.screening.stability_hull",
+    "e_hull_from_formation": "sisso_lite.screening.stability_hull",
+    "hull_energies_from_table": "sisso_lite.screening.stability_hull",
+    "ABO3Features": "sisso_lite.screening.stability_features",
+    "FeaturizationError": "sisso_lite.screening.stability_features",
+    "formability_comparison": "sisso_lite.screening.stability_formability",
+    "STABLE_THRESHOLD": "sisso_lite.screening.stability_campaign",
+    "emery_stability_pool": "sisso_lite.screening.stability_campaign",
+    "find_stable_campaign": "sisso_lite.screening.stability_campaign",
+    "run_stability_benchmark": "sisso_lite.screening.stability_campaign",
+    "property_map": "sisso_lite.screening.stability_map",
+    "evaluate_map": "sisso_lite.screening.stability_map",
+    "load_foppa_candidates": "sisso_lite.screening.stability_map",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sisso_lite.screening' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
