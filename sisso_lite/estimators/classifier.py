@@ -8,16 +8,19 @@ See ``docs/sisso_classification.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sisso_lite.estimators._base import SissoBase
 from sisso_lite.estimators._decision_rule import (
     codes_from_decision,
     decision_values,
@@ -26,7 +29,6 @@ from sisso_lite.estimators._decision_rule import (
 )
 from sisso_lite.estimators._validation import (
     check_hashable_labels,
-    check_integer,
     check_tasks,
     check_units,
     default_feature_names,
@@ -37,7 +39,7 @@ from sisso_lite.estimators.classification_strategy import (
     ClassificationStrategy,
     FortranScreenInput,
 )
-from sisso_lite.estimators.persistence import JsonModelMixin, model_file_class
+from sisso_lite.estimators.persistence import model_file_class
 from sisso_lite.io.model_json import training_data_hash
 from sisso_lite.solvers.driver import sisso_loop
 
@@ -60,7 +62,7 @@ def _values(expressions, X: NDArray) -> NDArray:
 
 
 @model_file_class
-class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
+class SissoClassifier(ClassifierMixin, SissoBase):
     """SISSO classifier (scikit-learn API).
 
     Single-task or multi-task (``fit(X, y, tasks=...)``: one descriptor for all tasks, class
@@ -150,6 +152,51 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
         :func:`~sisso_lite.io.model_json.training_data_hash` of ``(X, y, tasks)``.
     """
 
+    _parameter_constraints: dict = {
+        **SissoBase._parameter_constraints,
+        "scoring": [StrOptions({"overlap", "accuracy"})],
+        "bwidth": [Interval(Real, 0, None, closed="left")],
+        "balanced": ["boolean"],
+        "linear_model": [StrOptions({"svm", "logistic"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "n_keep": [None, Interval(Integral, 0, None, closed="left")],
+        "feature_names": [None, list, tuple, np.ndarray],
+    }
+
+    #: the fitted attributes a model file holds (sisso_lite.io.model_json, format version 2)
+    _model_file_attributes = (
+        "n_features_in_", "feature_names_in_", "_primary_names", "_unit_keys", "classes_",
+        "task_labels_", "n_dim_", "descriptors_", "expressions_", "descriptors_by_dim_",
+        "models_", "sis_selected_", "screen_stats_", "timings_", "n_features_per_rung_",
+        "feature_space_size_", "coef_", "intercept_", "descriptor_mean_",
+        "descriptor_scale_", "temperature_", "training_data_sha256_")
+
+    @staticmethod
+    def _migrate_model_file(fitted: dict, version: int) -> dict:
+        """A format-1 file: ``descriptors_`` held expressions and ``models_`` was a dict
+        dimension -> ranked list of dicts; today's ``models_`` table is rebuilt from it (the
+        linear rule only of the final model, the only one format 1 kept)."""
+        fitted = dict(fitted)
+        if "expressions_" not in fitted and "descriptors_" in fitted:
+            fitted["expressions_"] = list(fitted["descriptors_"])
+            fitted["descriptors_"] = [str(e) for e in fitted["expressions_"]]
+        old = fitted.get("models_")
+        if isinstance(old, dict):
+            n_dim = fitted.get("n_dim_", max(old) if old else 0)
+            rows = []
+            for d in sorted(old):
+                for rank, m in enumerate(old[d], start=1):
+                    final = d == n_dim and rank == 1
+                    rows.append({
+                        "dimension": d, "rank": rank, "descriptors": list(m["descriptor"]),
+                        "coefficients": np.asarray(fitted["coef_"]).tolist() if final else None,
+                        "intercept": (np.asarray(fitted["intercept_"]).tolist() if final
+                                      else None),
+                        "n_overlap": m.get("n_overlap"), "size_overlap": m.get("size_overlap"),
+                        "accuracy": m.get("accuracy")})
+            fitted["models_"] = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+        return fitted
+
     def __init__(
         self,
         n_dim: int = 2,
@@ -192,17 +239,9 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _validate_params_fit(self) -> None:
-        if self.scoring not in ("overlap", "accuracy"):
-            raise ValueError(f"scoring must be 'overlap' or 'accuracy', got {self.scoring!r}")
-        if self.linear_model not in ("svm", "logistic"):
-            raise ValueError(f"linear_model must be 'svm' or 'logistic', got {self.linear_model!r}")
-        check_integer("n_dim", self.n_dim, 1)
+        self._check_common_params()
         if self.scoring == "overlap" and self.n_dim > 3:
             raise ValueError("scoring='overlap' supports n_dim <= 3 (convex hulls up to 3D)")
-        check_integer("n_sis", self.n_sis, 1)
-        check_integer("n_models", self.n_models, 1)
-        if self.bwidth < 0:
-            raise ValueError("bwidth must be >= 0")
 
     def _build_space(self, X: NDArray, names: list[str]):
         from sisso_lite.features import FeatureSpace, parse_unit
@@ -431,8 +470,4 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
         return ",\\quad ".join(f"d_{{{i + 1}}} = {e.latex()}"
                                for i, e in enumerate(self.expressions_))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
 
