@@ -271,3 +271,16 @@ def test_emery_loader():
     n_estimators=3, random_state=0)])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def _classifier_ensemble_for_checks():
+    from sisso_lite.estimators import SissoClassifier, SissoEnsembleClassifier
+
+    return SissoEnsembleClassifier(
+        SissoClassifier(n_dim=2, max_complexity=1, n_sis=4, n_models=2, scoring="accuracy",
+                        operators=("+", "-", "*", "/")), n_estimators=3, random_state=0)
+
+
+@parametrize_with_checks([_classifier_ensemble_for_checks()])
+def test_sklearn_compatible_classifier_ensemble(estimator, check):
+    check(estimator)

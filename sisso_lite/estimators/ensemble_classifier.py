@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sisso_lite.estimators.classifier import SissoClassifier
-from sisso_lite.estimators.ensemble_base import EnsembleBase
+from sisso_lite.estimators.ensemble_base import EnsembleBase, has_string_columns
 from sisso_lite.estimators.ensemble_members import EnsembleMember, _fit_classifier_member
 
 __all__ = ["SissoEnsembleClassifier"]
@@ -49,10 +50,13 @@ class ClassifierEnsembleMethods:
         """Members fitted independently on their rows and columns (space built per member)."""
         if getattr(self, "calibrate", None) is not None:
             raise ValueError("calibrate applies to regression ensembles only")
-        X_df = X if isinstance(X, pd.DataFrame) else pd.DataFrame(
-            np.asarray(X, dtype=np.float64), columns=[f"x{i}" for i in range(np.shape(X)[1])])
-        names = [str(c) for c in X_df.columns]
-        y_arr = np.asarray(y)
+        named = has_string_columns(X)
+        columns = [str(c) for c in X.columns] if isinstance(X, pd.DataFrame) else None
+        X_arr, y_arr = validate_data(self, X, y, dtype=np.float64, ensure_min_samples=2)
+        check_classification_targets(y_arr)
+        names = columns if named else [f"x{i}" for i in range(X_arr.shape[1])]
+        X_df = pd.DataFrame(X_arr, columns=names,
+                            index=X.index if isinstance(X, pd.DataFrame) else None)
         n_drop, n_rows, need = self._check_sampling(len(X_df), len(names), est.n_dim, True)
         plans = self._draw_members(len(X_df), np.asarray(names), n_drop, n_rows, need,
                                    strata=y_arr)
@@ -152,8 +156,10 @@ class SissoEnsembleClassifier(ClassifierMixin, ClassifierEnsembleMethods, Ensemb
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities = fraction of member votes."""
         check_is_fitted(self, "classes_")
-        return self._votes(self._frame(X), np.ones((len(self.members_), len(X)), dtype=bool))
+        frame = self._frame(X)
+        return self._votes(frame, np.ones((len(self.members_), len(frame)), dtype=bool))
 
     def predict(self, X) -> np.ndarray:
         """Majority class of the members."""
+        check_is_fitted(self, "classes_")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
