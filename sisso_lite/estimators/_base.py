@@ -34,7 +34,7 @@ class SissoBase(JsonModelMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_dim": [Interval(Integral, 1, None, closed="left")],
         "max_complexity": [Interval(Integral, 0, None, closed="left")],
-        "operators": [None, list, tuple],
+        "operators": [None, str, list, tuple],  # str: SISSO.in form "(+)(-)(*)"
         "n_sis": [Interval(Integral, 1, None, closed="left")],
         "units": [None, dict, list, tuple],
         "max_abs_value": [Interval(Real, 0, None, closed="neither")],

@@ -44,9 +44,9 @@ class SissoRegressor(RegressorMixin, SissoBase):
         Largest descriptor dimension (number of terms of the final model).
     max_complexity : int
         Maximum number of operators per feature (SISSO ``fcomplexity``).
-    operators : sequence of str, optional
+    operators : sequence of str, or str, optional
         Operators (default: the FeatureSpace default set), e.g. ``("+", "-", "*", "/", "exp",
-        "^2", "sqrt", "|-|")``.
+        "^2", "sqrt", "|-|")``, or SISSO.in's string form ``"(+)(-)(*)(/)"``.
     n_sis : int
         Features added to the SIS subspace per dimension (SISSO ``nf_sis``).
     units : dict or sequence, optional
