@@ -50,9 +50,10 @@ def run_case(name: str, dims: int) -> bool:
     residual = y - y.mean()
     exclude: set[str] = set()
     ok = True
+    storage = space.tables.storage
     print(f"{name}: build {t_build:.2f} s wall / {c_build:.2f} s CPU, stored "
-          f"{space.n_stored_:,} features ({space._storage.nbytes / 2**20:.0f} MB of values held, "
-          f"{space._storage.n_virtual:,} of them computed on demand)")
+          f"{space.n_stored_:,} features ({storage.nbytes / 2**20:.0f} MB of values held, "
+          f"{storage.n_virtual:,} of them computed on demand)")
     for dim in range(1, dims + 1):
         t0, c0 = time.perf_counter(), time.process_time()
         selected = space.screen(PearsonScorer(residual), ref["nsis"], exclude=exclude)

@@ -294,8 +294,8 @@ clf = SissoClassifier(n_dim=2, max_complexity=3, n_sis=20, scoring="accuracy",
 t0 = time.perf_counter()
 clf.fit(train[feats], train.label)
 print(f"fit in {time.perf_counter() - t0:.1f} s; features per rung {clf.n_features_per_rung_}")
-for d, models in clf.models_.items():
-    print(f"{d}D: {models[0]['descriptor']}  training accuracy {models[0]['accuracy']:.3f}")
+for best in clf.models_[clf.models_["rank"] == 1].itertuples():
+    print(f"{best.dimension}D: {best.descriptors}  training accuracy {best.accuracy:.3f}")
 print("decision function (> 0: class", clf.classes_[1], "):", clf.sympy())
 
 comparison = baselines.copy()

@@ -146,20 +146,20 @@ def test_exact_scores_match_the_three_kernels():
         ms = materialize(space)
         idx = np.sort(rng.choice(len(ms.code), 3000, replace=False))
         rows = np.sort(rng.integers(0, 30, 30))
-        values = np.ascontiguousarray(space._values[:, rows])
+        values = np.ascontiguousarray(space.tables.values[:, rows])
         y = rng.normal(size=30)
         y_unit = (y - y.mean()) / np.linalg.norm(y - y.mean())
         code, a, b = ms.code[idx], ms.a[idx], ms.b[idx]
         vals, status, score = np.empty((len(idx), 30)), np.empty(len(idx), np.int8), \
             np.empty(len(idx))
-        exact_scores(code, a, b, values, fortran, space._lower, space._upper, y_unit, vals,
-                     status, score)
+        exact_scores(code, a, b, values, fortran, space.tables.lower, space.tables.upper,
+                     y_unit, vals, status, score)
         with np.errstate(all="ignore"):
             ref = _values_of(code, a, b, values, fortran)
             ref_score = pearson_scores_numpy(ref, y_unit, np.zeros(30, np.int64), 1, np.ones(1))
         np.testing.assert_array_equal(vals, ref)
-        np.testing.assert_array_equal(status, status_of_rows(ref, fortran, space._lower,
-                                                             space._upper))
+        np.testing.assert_array_equal(status, status_of_rows(ref, fortran, space.tables.lower,
+                                                             space.tables.upper))
         ok = status > 0
         assert ok.sum() > 500
         np.testing.assert_allclose(score[ok], ref_score[ok], rtol=1e-10, atol=1e-13)

@@ -18,6 +18,12 @@ FORTRAN_OPS = ("+", "-", "|-|", "*", "/", "^-1", "exp", "log", "sin", "cos", "^2
 UNITS = ["eV"] * 4 + ["eV2"] * 4 + [None] * 8 + ["Z"] * 2 + [None] * 2
 
 
+
+def _rows(clf, d):
+    """The kept models of dimension ``d``, best first (dicts of the ``models_`` columns)."""
+    table = clf.models_
+    return table[table["dimension"] == d].sort_values("rank").to_dict("records")
+
 def _octet():
     df = pd.read_csv(REF / "train.dat", sep=r"\s+")
     return df.iloc[:, 1:], np.array(["RS"] * 41 + ["ZB"] * 41)
@@ -31,16 +37,16 @@ def test_reproduces_fortran_sisso_classification() -> None:
         fortran_compatible=True,
     ).fit(X, y)
     assert clf.n_features_per_rung_ == [20, 928]
-    best1 = clf.models_[1][0]
-    assert best1["descriptor"] == ["(r_p_B+r_sigma)"] and best1["n_overlap"] == 2
+    best1 = _rows(clf, 1)[0]
+    assert best1["descriptors"] == ["(r_p_B+r_sigma)"] and best1["n_overlap"] == 2
     assert best1["size_overlap"] == pytest.approx(0.00599, abs=5e-6)
-    assert [m["descriptor"][0] for m in clf.models_[1][:3]] == [
+    assert [m["descriptors"][0] for m in _rows(clf, 1)[:3]] == [
         "(r_p_B+r_sigma)", "(r_p_A-r_pi)", "(r_sigma*r_pi)"]
-    best2 = clf.models_[2][0]
-    assert best2["descriptor"] == ["(r_sigma*r_pi)", "(IP_A*Z_A)"]
+    best2 = _rows(clf, 2)[0]
+    assert best2["descriptors"] == ["(r_sigma*r_pi)", "(IP_A*Z_A)"]
     assert best2["n_overlap"] == 0
     assert best2["size_overlap"] == pytest.approx(-0.17221, abs=5e-6)
-    assert [str(e) for e in clf.descriptors_] == ["(r_sigma*r_pi)", "(IP_A*Z_A)"]
+    assert [str(e) for e in clf.expressions_] == ["(r_sigma*r_pi)", "(IP_A*Z_A)"]
     # SIS subspaces: Fortran's full lists, in order (fcomplexity <= 1: the estimator
     # emulates Fortran's selection, sisso_lite/solvers/fortran_sis_classification.py)
     ref = [ln.split()[0] for ln in (REF / "Uspace.expressions.reference").read_text()
@@ -52,8 +58,8 @@ def test_reproduces_fortran_sisso_classification() -> None:
     lines = (REF / "Models.reference" / "top0100_D002").read_text().splitlines()[1:21]
     want2 = [(sorted(int(t) for t in re.search(r"\(([\d\s]+)\)", ln).group(1).split()),
               int(ln.split()[1])) for ln in lines]
-    got2 = [(sorted(ref.index(n) + 1 for n in m["descriptor"]), m["n_overlap"])
-            for m in clf.models_[2][:20]]
+    got2 = [(sorted(ref.index(n) + 1 for n in m["descriptors"]), m["n_overlap"])
+            for m in _rows(clf, 2)[:20]]
     assert got2 == want2
     assert clf.score(X, y) > 0.95
     assert set(clf.predict(X)) <= {"RS", "ZB"}
@@ -65,7 +71,7 @@ def test_overlap_mode_dimensions_and_expressions() -> None:
     clf = SissoClassifier(n_dim=3, max_complexity=1, operators=("+", "-", "*", "/"),
                           n_sis=6, n_models=5).fit(X[cols], y)
     assert 1 <= clf.n_dim_ <= 3
-    counts = [clf.models_[d][0]["n_overlap"] for d in sorted(clf.models_)]
+    counts = [_rows(clf, d)[0]["n_overlap"] for d in sorted(set(clf.models_["dimension"]))]
     assert counts == sorted(counts, reverse=True)  # adding dimensions never hurts here
     proba = clf.predict_proba(X[cols])
     np.testing.assert_allclose(proba.sum(1), 1.0)
@@ -82,7 +88,7 @@ def test_three_class_3d_overlap() -> None:
     y = np.repeat([0, 1, 2], 25)
     X = centers[y] + rng.normal(size=(75, 3))
     clf = SissoClassifier(n_dim=3, max_complexity=0, n_sis=3, n_models=3).fit(X, y)
-    assert set(clf.models_) == {1, 2, 3} or clf.models_[clf.n_dim_][0]["n_overlap"] == 0
+    assert set(clf.models_["dimension"]) == {1, 2, 3} or _rows(clf, clf.n_dim_)[0]["n_overlap"] == 0
     assert clf.score(X, y) > 0.8
     assert len(clf.sympy()) == 3  # one decision function per class
     lr = SissoClassifier(n_dim=2, max_complexity=0, n_sis=3, linear_model="logistic").fit(X, y)
@@ -101,7 +107,7 @@ def test_accuracy_mode_small_bartel() -> None:
                           operators=("+", "-", "*", "/", "exp", "log", "^-1", "^2", "sqrt"),
                           units=[units[f] for f in feats], n_models=5)
     clf.fit(train[feats], train["label"])
-    assert clf.models_[1][0]["accuracy"] > 0.8
+    assert _rows(clf, 1)[0]["accuracy"] > 0.8
     assert clf.score(test[feats], test["label"]) > 0.78
 
 
@@ -127,7 +133,7 @@ def test_stump_pruning_does_not_change_the_result() -> None:
     a = SissoClassifier(**kw).fit(df[feats], df["label"])
     b = SissoClassifier(n_keep=0, **kw).fit(df[feats], df["label"])
     assert a.sis_selected_ == b.sis_selected_
-    assert a.models_ == b.models_
+    pd.testing.assert_frame_equal(a.models_, b.models_)
     assert a.screen_stats_[0]["n_pruned"] > 0 and b.screen_stats_[0]["n_pruned"] == 0
 
 

@@ -20,6 +20,12 @@ REF = Path(__file__).parent / "data" / "sisso_reference" / "octet20_class_r1_d2_
 OPS = ("+", "-", "*", "/")
 
 
+
+def _rows(clf, d):
+    """The kept models of dimension ``d``, best first (dicts of the ``models_`` columns)."""
+    table = clf.models_
+    return table[table["dimension"] == d].sort_values("rank").to_dict("records")
+
 def _planted(seed: int = 1, n: int = 240):
     """Three tasks, one law ``x0*x1 > threshold`` with a different threshold per task."""
     rng = np.random.default_rng(seed)
@@ -37,9 +43,9 @@ def test_planted_multitask_law_recovered_exactly() -> None:
     X, y, tasks = _planted()
     clf = SissoClassifier(n_dim=2, max_complexity=1, operators=OPS, n_sis=5, n_models=3)
     clf.fit(X, y, tasks=tasks)
-    assert [str(e) for e in clf.descriptors_] == ["(a*b)"]
-    best = clf.models_[1][0]
-    assert best["descriptor"] == ["(a*b)"] and best["n_overlap"] == 0
+    assert [str(e) for e in clf.expressions_] == ["(a*b)"]
+    best = _rows(clf, 1)[0]
+    assert best["descriptors"] == ["(a*b)"] and best["n_overlap"] == 0
     assert list(clf.task_labels_) == ["A", "B", "C"]
     assert clf.coef_.shape == (3, 1, 1) and clf.intercept_.shape == (3, 1)
     assert np.array_equal(clf.predict(X, tasks=tasks), y)
@@ -55,7 +61,7 @@ def test_planted_multitask_law_recovered_exactly() -> None:
     assert clf.sympy(task="B").free_symbols
     # one descriptor for all tasks: a single-task fit cannot separate the pooled data
     single = SissoClassifier(n_dim=1, max_complexity=1, operators=OPS, n_sis=5).fit(X, y)
-    assert single.models_[1][0]["n_overlap"] > 50
+    assert _rows(single, 1)[0]["n_overlap"] > 50
 
 
 def test_multitask_prediction_errors() -> None:
@@ -154,8 +160,8 @@ def test_fortran_dir_multitask_classification(tmp_path: Path) -> None:
         f"ptype=2\nntask=3\ndesc_dim=1\nnsample={nsample}\nnsf=4\nops='(+)(-)(*)(/)'\n"
         "fcomplexity=1\nfmax_min=1e-5\nfmax_max=1e8\nnf_sis=5\nmethod_so='L0'\nnmodel=5\n")
     model, report = run_sisso_dir(tmp_path)
-    assert [str(e) for e in model.descriptors_] == ["(a*b)"]
-    assert model.models_[1][0]["n_overlap"] == 0
+    assert [str(e) for e in model.expressions_] == ["(a*b)"]
+    assert _rows(model, 1)[0]["n_overlap"] == 0
     assert (tmp_path / "SISSO.out").is_file()
 
 
@@ -188,12 +194,12 @@ def test_fortran_compatible_uses_pair_counting_with_three_classes() -> None:
     kw = dict(n_dim=1, max_complexity=0, n_sis=2)
     ours = SissoClassifier(**kw).fit(X, y)
     fort = SissoClassifier(fortran_compatible=True, **kw).fit(X, y)
-    col = 0 if ours.descriptors_[0].key == "x0" else 1
+    col = 0 if ours.expressions_[0].key == "x0" else 1
     codes = y.astype(np.int64)
-    assert ours.models_[1][0]["n_overlap"] == cl.overlap_flags(
+    assert _rows(ours, 1)[0]["n_overlap"] == cl.overlap_flags(
         X[:, col] / X[:, col].std(), codes, 3, 1e-3)[0]
-    fcol = 0 if fort.descriptors_[0].key == "x0" else 1
-    assert fort.models_[1][0]["n_overlap"] == cl.overlap_flags(
+    fcol = 0 if fort.expressions_[0].key == "x0" else 1
+    assert _rows(fort, 1)[0]["n_overlap"] == cl.overlap_flags(
         X[:, fcol], codes, 3, 1e-3, pair_count=True)[0]
 
 
@@ -212,7 +218,7 @@ def test_units_dict_and_list_and_dataframe_names() -> None:
     a = SissoClassifier(units=units, **kw).fit(X[cols], y)
     b = SissoClassifier(units=[units[c] for c in cols], **kw).fit(X[cols], y)
     assert a.sis_selected_ == b.sis_selected_
-    assert all(set(e.primary_features) <= set(cols) for e in a.descriptors_)
+    assert all(set(e.primary_features) <= set(cols) for e in a.expressions_)
     assert list(a.feature_names_in_) == cols
     assert a.feature_space_size_ == a.n_features_per_rung_ and len(a.feature_space_size_) == 2
     assert a.training_data_sha256_ == training_data_hash(X[cols], y)
@@ -237,7 +243,7 @@ def _assert_round_trip(clf, X, tmp_path: Path, **kw) -> None:
     assert np.array_equal(back.predict_proba(X, **kw), clf.predict_proba(X, **kw))
     assert np.array_equal(back.decision_function(X, **kw), clf.decision_function(X, **kw))
     assert back.training_data_sha256_ == clf.training_data_sha256_
-    assert [str(e) for e in back.descriptors_] == [str(e) for e in clf.descriptors_]
+    assert [str(e) for e in back.expressions_] == [str(e) for e in clf.expressions_]
 
 
 def test_json_round_trip_octet(tmp_path: Path) -> None:

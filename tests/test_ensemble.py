@@ -50,8 +50,10 @@ def test_members_attributes_and_shapes(noiseless_fit):
     ens, X, _ = noiseless_fit
     preds = ens.predict_members(X)
     assert preds.shape == (6, len(X))
-    lo, hi = ens.predict_interval(X, alpha=0.9)
-    assert np.all(lo <= hi)
+    lo, hi = ens.predict_interval(X, coverage=0.9)
+    mu, sigma = ens.predict(X, return_std=True)
+    np.testing.assert_allclose((lo + hi) / 2, mu, rtol=1e-12, atol=1e-12)  # central
+    np.testing.assert_allclose(hi - lo, 2 * 1.6448536269514722 * sigma, rtol=1e-6)
     assert ens.oob_prediction_.shape == (len(X),)
     assert list(ens.feature_names_in_) == ["a", "b", "c", "d", "e"]
     # at least one member has some row repeated (bootstrap)
@@ -133,8 +135,8 @@ def test_oob_calibration(kind, mode):
     raw = SissoEnsemble(_template(), **kw).fit(X, y)
     assert raw.recalibrator_ is None
     X_test, y_test = _planted(n=300, noise=0.3, seed=7)
-    cov = picp(y_test, *ens.predict_interval(X_test, alpha=0.9))
-    cov_raw = picp(y_test, *raw.predict_interval(X_test, alpha=0.9))
+    cov = picp(y_test, *ens.predict_interval(X_test, coverage=0.9))
+    cov_raw = picp(y_test, *raw.predict_interval(X_test, coverage=0.9))
     assert 0.8 <= cov <= 1.0
     if mode == "mixture":  # recalibration moves held-out coverage towards the nominal 90 %
         assert abs(cov - 0.9) <= abs(cov_raw - 0.9)
@@ -172,36 +174,83 @@ def test_predict_bad_input_and_classification(noiseless_fit):
     with pytest.raises(ValueError, match="lacks"):
         ens.predict(X.drop(columns="a"))
     with pytest.raises(ValueError, match="level"):
-        ens.predict_interval(X, alpha=1.5)
+        ens.predict_interval(X, coverage=1.5)
     with pytest.raises(AttributeError, match="predict_proba"):
         ens.predict_proba(X)
     assert not hasattr(ens, "predict_proba")
 
 
-def test_classification_votes():
-    from sisso_lite.estimators import SissoClassifier
-
+def _votes_data():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.uniform(1, 2, size=(40, 4)), columns=list("abcd"))
     y = np.where(X.a * X.b > 2.2, "high", "low")
-    tpl = SissoClassifier(n_dim=1, max_complexity=1, n_sis=5, operators=("+", "-", "*", "/"))
-    ens = SissoEnsemble(tpl, n_estimators=4, random_state=0).fit(X, y)
+    return X, y
+
+
+def _votes_template():
+    from sisso_lite.estimators import SissoClassifier
+
+    return SissoClassifier(n_dim=1, max_complexity=1, n_sis=5, operators=("+", "-", "*", "/"))
+
+
+def test_classification_votes():
+    from sisso_lite.estimators import SissoEnsembleClassifier
+
+    X, y = _votes_data()
+    tpl = _votes_template()
+    ens = SissoEnsembleClassifier(tpl, n_estimators=4, random_state=0).fit(X, y)
     proba = ens.predict_proba(X)
     assert proba.shape == (40, 2) and list(ens.classes_) == ["high", "low"]
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     votes = ens.predict_members(X)
     np.testing.assert_allclose(proba[:, 0], (votes == "high").mean(axis=0))
-    assert (ens.predict(X) == y).mean() > 0.7
+    accuracy = (ens.predict(X) == y).mean()
+    assert accuracy > 0.7
+    assert ens.score(X, y) == pytest.approx(accuracy)  # ClassifierMixin: accuracy, not R^2
     for m in ens.members_:  # class-stratified bootstrap, one of four features dropped
         assert sorted(np.unique(y[m.rows])) == ["high", "low"]
         assert len(m.dropped_features) == 1
     ok = ens.oob_count_ >= 1
     np.testing.assert_allclose(ens.oob_proba_[ok].sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="classifier template"):
+        SissoEnsembleClassifier(SissoRegressor(), n_estimators=2).fit(X, y)
+
+
+def test_classifier_template_in_sisso_ensemble_is_deprecated_but_identical():
+    from sklearn.base import is_classifier
+
+    from sisso_lite.estimators import SissoEnsembleClassifier
+
+    X, y = _votes_data()
+    tpl = _votes_template()
+    new = SissoEnsembleClassifier(tpl, n_estimators=4, random_state=0).fit(X, y)
+    with pytest.warns(FutureWarning, match="SissoEnsembleClassifier"):
+        old = SissoEnsemble(tpl, n_estimators=4, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(old.predict_proba(X), new.predict_proba(X))
+    np.testing.assert_array_equal(old.predict(X), new.predict(X))
+    assert old.score(X, y) == new.score(X, y) == (new.predict(X) == y).mean()
+    assert is_classifier(new) and not is_classifier(old)
     with pytest.raises(ValueError, match="return_std"):
-        ens.predict(X, return_std=True)
-    with pytest.raises(ValueError, match="regression"):
+        old.predict(X, return_std=True)
+    with pytest.raises(ValueError, match="regression"), pytest.warns(FutureWarning):
         SissoEnsemble(tpl, n_estimators=2, calibrate="sigma").fit(X, y)
 
+
+def test_predict_interval_coverage_and_deprecated_alpha():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.uniform(1, 2, size=(40, 3)), columns=list("abc"))
+    y = X.a * X.b + 0.05 * rng.normal(size=40)
+    ens = SissoEnsemble(SissoRegressor(n_dim=1, max_complexity=1, n_sis=5, n_models=1),
+                        n_estimators=8, random_state=0).fit(X, y)
+    mu, sigma = ens.predict(X, return_std=True)
+    lo, hi = ens.predict_interval(X, coverage=0.8)
+    np.testing.assert_allclose(hi - mu, 1.2815515655446004 * sigma, rtol=1e-12)
+    np.testing.assert_allclose(mu - lo, hi - mu, rtol=1e-12)
+    with pytest.warns(FutureWarning, match="coverage"):
+        lo_a, hi_a = ens.predict_interval(X, alpha=0.8)
+    np.testing.assert_array_equal(lo_a, lo)
+    np.testing.assert_array_equal(hi_a, hi)
+    np.testing.assert_array_equal(ens.predict_interval(X, 0.8)[1], hi)
 
 
 def test_emery_loader():
@@ -223,4 +272,17 @@ def test_emery_loader():
     SissoRegressor(n_dim=1, max_complexity=1, n_sis=3, n_models=1, operators=("+", "*")),
     n_estimators=3, random_state=0)])
 def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def _classifier_ensemble_for_checks():
+    from sisso_lite.estimators import SissoClassifier, SissoEnsembleClassifier
+
+    return SissoEnsembleClassifier(
+        SissoClassifier(n_dim=2, max_complexity=1, n_sis=4, n_models=2, scoring="accuracy",
+                        operators=("+", "-", "*", "/")), n_estimators=3, random_state=0)
+
+
+@parametrize_with_checks([_classifier_ensemble_for_checks()])
+def test_sklearn_compatible_classifier_ensemble(estimator, check):
     check(estimator)

@@ -152,7 +152,7 @@ def test_upper_bounds_are_upper_bounds(octet_space):
     members = _members(len(y), 14, 3, 3, seed=5)
     rows, mask = members[0]
     w = np.bincount(rows, minlength=len(y)).astype(np.float32)[None, :]
-    vals = np.ascontiguousarray(space._values[:, rows])
+    vals = np.ascontiguousarray(space.tables.values[:, rows])
     unit = PearsonScorer(y[rows] - y[rows].mean()).fast_path()[0]
     r = np.bincount(rows, weights=unit, minlength=len(y)).astype(np.float32)[None, :]
     plain = np.setdiff1d(ms.regular, ms.special)
@@ -183,10 +183,10 @@ def test_kernels_match_numpy(octet_space):
     z = np.zeros((len(idx), space.n_samples_), np.float32)
     kind = np.empty(len(idx), np.int8)
     with np.errstate(all="ignore"):
-        candidate_rows(ms.code[idx], ms.a[idx], ms.b[idx], space._values, False,
-                       space._lower, z, kind)
-    z_ref, kind_ref = candidate_rows_numpy(ms.code[idx], ms.a[idx], ms.b[idx], space._values,
-                                           False, space._lower)
+        candidate_rows(ms.code[idx], ms.a[idx], ms.b[idx], space.tables.values, False,
+                       space.tables.lower, z, kind)
+    z_ref, kind_ref = candidate_rows_numpy(ms.code[idx], ms.a[idx], ms.b[idx], space.tables.values,
+                                           False, space.tables.lower)
     np.testing.assert_array_equal(kind, kind_ref)
     np.testing.assert_allclose(z, z_ref, atol=1e-6)
     sx = rng.normal(size=(4, 300)).astype(np.float32)
@@ -212,32 +212,33 @@ def test_enumeration_matches_generate_rung(octet_space, fortran):
     space, _ = octet_space
     if fortran:
         space = _planted_space(True)[0]
-    inputs = space._rung_inputs(space._values)
+    inputs = space.tables.rung_inputs(space.tables.values)
     opmask = np.array(operator_mask(space.operator_sets_[space.n_rungs_ - 1]), dtype=np.bool_)
     n_total, start = space.n_stored_, inputs["tier_start"]
     allowed = np.ones(n_total, dtype=np.bool_)
-    older = partner_lists(space._complexity, allowed, 0, start, space.max_complexity - 1)
-    tier = partner_lists(space._complexity, allowed, start, n_total, space.max_complexity - 1)
+    older = partner_lists(space.tables.complexity, allowed, 0, start, space.max_complexity - 1)
+    tier = partner_lists(space.tables.complexity, allowed, start, n_total, space.max_complexity - 1)
     out = tuple(np.empty(2_000_000, np.int64) for _ in range(3))
-    n = enumerate_last_rung(start, n_total, opmask, space._op, space._a, space._b,
-                            space._complexity, space.max_complexity, inputs["right_first"],
+    n = enumerate_last_rung(start, n_total, opmask, space.tables.op, space.tables.a, space.tables.b,
+                            space.tables.complexity, space.max_complexity, inputs["right_first"],
                             inputs["unit_id"], inputs["nonzero"], inputs["positive"],
-                            inputs["dimensionless"], space._fortran, *older, *tier, *out)
+                            inputs["dimensionless"], space.tables.fortran, *older, *tier, *out)
     code, a, b = (o[:n] for o in out)
     cap = 4_000_000
     rec = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
            np.empty(cap, np.int8), np.empty(cap), np.empty((1, space.n_samples_)))
+    tb = space.tables
     n_rec, _, i_pos, _ = generate_rung(
-        MODE_RECORD, start, -1, n_total, start, True, opmask, space._op, space._a, space._b,
-        space._complexity, space.max_complexity, inputs["suffix_min"], inputs["right_first"],
+        MODE_RECORD, start, -1, n_total, start, True, opmask, tb.op, tb.a, tb.b,
+        tb.complexity, space.max_complexity, inputs["suffix_min"], inputs["right_first"],
         inputs["unit_id"], inputs["nonzero"], inputs["positive"], inputs["dimensionless"],
-        allowed, space._values, space._fortran, space._lower, space._upper, space._tag, *rec)
+        allowed, tb.values, tb.fortran, tb.lower, tb.upper, tb.tag, *rec)
     assert i_pos == n_total
     from sisso_lite.features.generate import status_of_rows
 
     with np.errstate(all="ignore"):
-        status = status_of_rows(compute_nodes(code, a, b, space._values, space._fortran),
-                                space._fortran, space._lower, space._upper)
+        status = status_of_rows(compute_nodes(code, a, b, tb.values, tb.fortran),
+                                tb.fortran, tb.lower, tb.upper)
     valid = status > 0
     np.testing.assert_array_equal(code[valid], rec[0][:n_rec])
     np.testing.assert_array_equal(a[valid], rec[1][:n_rec])
@@ -251,8 +252,8 @@ def test_materialize_never_drops_selectable(octet_space):
     z = np.zeros((len(dropped), space.n_samples_), np.float32)
     kind = np.empty(len(dropped), np.int8)
     with np.errstate(all="ignore"):
-        candidate_rows(ms.code[dropped], ms.a[dropped], ms.b[dropped], space._values, False,
-                       space._lower, z, kind)
+        candidate_rows(ms.code[dropped], ms.a[dropped], ms.b[dropped], space.tables.values, False,
+                       space.tables.lower, z, kind)
     assert np.all(kind == NEVER)
 
 
@@ -308,8 +309,8 @@ def test_row_classes_match_numpy(octet_space):
     z = np.zeros((len(idx), space.n_samples_), np.float32)
     kind = np.empty(len(idx), np.int8)
     with np.errstate(all="ignore"):
-        candidate_rows(ms.code[idx], ms.a[idx], ms.b[idx], space._values, False,
-                       space._lower, z, kind)
+        candidate_rows(ms.code[idx], ms.a[idx], ms.b[idx], space.tables.values, False,
+                       space.tables.lower, z, kind)
     z[::7] = -z[::7]  # sign flips
     row_kind = np.where(kind == NEVER, 0, MERGE).astype(np.int8)
     row_kind[::50] = ALONE

@@ -295,5 +295,24 @@ def test_stored_unit_vectors_match_expression_units(small_space):
     for k in range(space.n_stored_):
         expr = space.expression_of(k)
         assert str(expr) == space.stored_names()[k]
-        np.testing.assert_allclose(expr.unit.vector(space.unit_bases_), space._unit_vec[k])
-        assert expr.complexity == space._complexity[k]
+        np.testing.assert_allclose(expr.unit.vector(space.unit_bases_), space.tables.unit_vec[k])
+        assert expr.complexity == space.tables.complexity[k]
+
+
+def test_tables_is_a_frozen_view_of_the_program():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(1, 2, size=(20, 3))
+    space = FeatureSpace(("+", "*", "^2"), max_complexity=2)
+    space.build(X, ["a", "b", "c"], [None, None, None])
+    tables = space.tables
+    assert tables.n_stored == space.n_stored_ == len(tables.names)
+    assert list(tables.names[:3]) == ["a", "b", "c"]
+    k = int(np.flatnonzero(tables.complexity == 1)[0])
+    expr = space.expression_of(k)
+    np.testing.assert_allclose(tables.values[k], expr.evaluate(X))
+    assert tables.values.shape == (space.n_stored_, 20)
+    for arr in (tables.op, tables.a, tables.complexity, tables.values):
+        with pytest.raises(ValueError, match="read-only"):
+            arr[0] = 1
+    with pytest.raises(AttributeError):
+        tables.fortran = True  # frozen

@@ -174,20 +174,22 @@ def _record_rung(space, rung):
     from sisso_lite.features.generate import MODE_RECORD, generate_rung
     from sisso_lite.features.operators import operator_mask
 
-    start = space._tier_starts[rung - 1]
-    stop = space._tier_starts[rung] if rung < len(space._tier_starts) else space.n_stored_
-    inputs = space._rung_inputs(space._values)
+    start = space.tables.tier_starts[rung - 1]
+    starts = space.tables.tier_starts
+    stop = starts[rung] if rung < len(starts) else space.n_stored_
+    inputs = space.tables.rung_inputs(space.tables.values)
     cut = {k: v[:stop] if isinstance(v, np.ndarray) else v for k, v in inputs.items()}
     cap = 200_000
     out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int64),
            np.empty(cap, np.int8), np.empty(cap), np.empty((1, 1)))  # fmt: skip
     n, n_valid, i_next, _ = generate_rung(
         MODE_RECORD, start, -1, stop, start, rung == space.n_rungs_,
-        np.array(operator_mask(space.operator_sets_[rung - 1])), space._op[:stop],
-        space._a[:stop], space._b[:stop], space._complexity[:stop], space.max_complexity,
+        np.array(operator_mask(space.operator_sets_[rung - 1])), space.tables.op[:stop],
+        space.tables.a[:stop], space.tables.b[:stop], space.tables.complexity[:stop],
+        space.max_complexity,
         cut["suffix_min"], cut["right_first"], cut["unit_id"], cut["nonzero"], cut["positive"],
-        cut["dimensionless"], np.ones(stop, bool), space._values[:stop], space._fortran,
-        space._lower, space._upper, space._tag, *out,
+        cut["dimensionless"], np.ones(stop, bool), space.tables.values[:stop], space.tables.fortran,
+        space.tables.lower, space.tables.upper, space.tables.tag, *out,
     )  # fmt: skip
     assert i_next == stop and n == n_valid
     return [(int(c), int(a), int(b), int(s)) for c, a, b, s in zip(*[o[:n] for o in out[:4]],
@@ -213,12 +215,13 @@ def test_enumeration_matches_python_reference(fortran):
 
     reference = enumerate_rung_numpy(space, 3)
     y = rng.normal(size=12)
-    n_valid, top = _screen_last_rung(space, PearsonScorer(y), space._values,
+    n_valid, top = _screen_last_rung(space, PearsonScorer(y), space.tables.values,
                                      np.ones(space.n_stored_, bool), 64)  # fmt: skip
     assert n_valid == len(reference)
     selectable = [c for c in reference if c[3] == 2]
-    block = np.array([apply_op_numpy(c, space._values[a], space._values[b] if b >= 0 else None,
-                                     not fortran) for c, a, b, _ in selectable])  # fmt: skip
+    values = space.tables.values
+    block = np.array([apply_op_numpy(c, values[a], values[b] if b >= 0 else None, not fortran)
+                      for c, a, b, _ in selectable])
     scores = np.nan_to_num(PearsonScorer(y).score_block(block), nan=-1.0)
     best = np.sort(scores)[::-1][:64]
     np.testing.assert_allclose([t[0] for t in top], best, rtol=1e-10)

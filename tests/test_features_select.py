@@ -92,14 +92,24 @@ def test_unit_rows_matches_numpy() -> None:
     assert not unit_rows_nb(vals, vals)[[3, 5]].any()  # zero or NaN norm: zero row
 
 
+def _simpler_key(space, code: int, a: int, b: int, name: str) -> tuple:
+    """Simplicity of a candidate: complexity, then formula length, then the formula."""
+    if code < 0:
+        comp = int(space.tables.complexity[a])
+    else:
+        cx = space.tables.complexity
+        comp = 1 + int(cx[a]) + (int(cx[b]) if b >= 0 else 0)
+    return (comp, len(name), name)
+
+
 def _select_reference(space, cands, values, n_sis, excluded):
     """The original Python/NumPy ``screening._select`` (before the Numba kernel)."""
     from sisso_lite.features.generate import compute_nodes
-    from sisso_lite.features.screening import SCORE_TOL, _simpler_key
+    from sisso_lite.features.screening import SCORE_TOL
 
-    corr_threshold = 1.0 - 1e-8 if space._fortran else 0.99
+    corr_threshold = 1.0 - 1e-8 if space.tables.fortran else 0.99
     cands = sorted(cands, key=lambda c: -c[0])
-    names = [space._names[a] if code < 0 else space.candidate_name(code, a, b)
+    names = [space.tables.names[a] if code < 0 else space.candidate_name(code, a, b)
              for _, code, a, b in cands]
     cands = [c for c, name in zip(cands, names, strict=True) if name not in excluded]
     names = [name for name in names if name not in excluded]
@@ -112,7 +122,7 @@ def _select_reference(space, cands, values, n_sis, excluded):
     stored = code < 0
     vals[stored] = values[arg_a[stored]]
     vals[~stored] = compute_nodes(code[~stored], arg_a[~stored], arg_b[~stored], values,
-                                  space._fortran)
+                                  space.tables.fortran)
     centred = vals - vals.mean(axis=1, keepdims=True)
     norms = np.linalg.norm(centred, axis=1)
     unit = np.divide(centred, norms[:, None], out=np.zeros_like(centred),
@@ -160,7 +170,7 @@ def test_select_matches_original_on_a_space(fortran: bool) -> None:
     X[:, 4] = 2.0 * X[:, 0]  # duplicate-valued primary feature
     space = FeatureSpace(["+", "-", "*", "/", "^2", "sqrt"], max_complexity=2,
                          fortran_compatible=fortran).build(X)
-    values = space._values
+    values = space.tables.values
     y = rng.normal(size=25)
     yc = (y - y.mean()) / np.linalg.norm(y - y.mean())
     vc = values - values.mean(axis=1, keepdims=True)
@@ -172,7 +182,7 @@ def test_select_matches_original_on_a_space(fortran: bool) -> None:
               if np.isfinite(r[k])]  # last-rung candidates k^2 (code 9), equal scores
     names = space.stored_names()
     for n_sis, excluded in [(1, set()), (10, {names[7], names[30]}), (400, set())]:
-        got = _select(space, list(cands), space._storage, n_sis, excluded)
+        got = _select(space, list(cands), space.tables.storage, n_sis, excluded)
         ref = _select_reference(space, list(cands), values, n_sis, excluded)
         assert [g[:4] for g in got] == [q[:4] for q in ref]
         assert len(ref) < min(n_sis, len(cands)) or n_sis < 400  # duplicates were merged

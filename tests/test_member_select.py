@@ -36,7 +36,7 @@ def space_case(request):
 
 
 def _name(space, c, a, b):
-    return space._names[a] if c < 0 else space.candidate_name(c, a, b)
+    return space.tables.names[a] if c < 0 else space.candidate_name(c, a, b)
 
 
 def test_names_compare_as_python_strings(space_case):
@@ -63,14 +63,14 @@ def test_select_member_matches_select_candidates(space_case, seed):
     tables = name_tables(space)
     rng = np.random.default_rng(seed)
     rows = np.sort(rng.integers(0, len(y), len(y)))
-    values = np.ascontiguousarray(space._values[:, rows])
+    values = np.ascontiguousarray(space.tables.values[:, rows])
     cand = np.sort(rng.choice(ms.regular, 3000, replace=False))
     if seed % 2:  # whole classes, so that many scores tie
         cand = ms.candidates_of(np.unique(ms.row_of[cand])[:1500])
     code, a, b = ms.code[cand], ms.a[cand], ms.b[cand]
     with np.errstate(all="ignore"):
-        vals = _values_of(code, a, b, values, space._fortran)
-    status = status_of_rows(vals, space._fortran, space._lower, space._upper)
+        vals = _values_of(code, a, b, values, space.tables.fortran)
+    status = status_of_rows(vals, space.tables.fortran, space.tables.lower, space.tables.upper)
     unit_y = PearsonScorer(y[rows] - y[rows].mean()).fast_path()[0]
     score = pearson_scores_nb(vals, unit_y, np.zeros(len(rows), np.int64), 1, np.ones(1))
     ok = np.flatnonzero((status == SELECTABLE) & ~np.isnan(score))
@@ -79,11 +79,11 @@ def test_select_member_matches_select_candidates(space_case, seed):
     excluded = np.array([[code[i], a[i], b[i], ms.row_of[cand[i]]] for i in best],
                         np.int64).reshape(-1, 4)
     names = {_name(space, *e[:3]) for e in excluded}
-    corr = 1.0 - 1e-8 if space._fortran else 0.99
+    corr = 1.0 - 1e-8 if space.tables.fortran else 0.99
     for n_sis in (1, 10, 40):
         want = select_candidates(space, score[ok], code[ok], a[ok], b[ok], None, n_sis,
                                  names, candidate_values=vals[ok])
         got = select_member(score[ok], code[ok], a[ok], b[ok], ms.row_of[cand[ok]], vals[ok],
-                            space._complexity, excluded, tables, corr, 1e-8, n_sis)
+                            space.tables.complexity, excluded, tables, corr, 1e-8, n_sis)
         assert [(w[1], w[2], w[3]) for w in want] == [
             (int(code[ok][g]), int(a[ok][g]), int(b[ok][g])) for g in got]

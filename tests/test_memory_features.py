@@ -37,7 +37,7 @@ def _space(complexity: int = 4, fortran: bool = True, seed: int = 0) -> FeatureS
 @pytest.mark.parametrize("fortran", [True, False])
 def test_lazy_names_are_the_expression_strings(fortran):
     space = _space(fortran=fortran)
-    names = space._names
+    names = space.tables.names
     assert isinstance(names, NodeNames)
     assert len(names) == space.n_stored_ == space.n_features_per_rung_[-1]
     for k in range(space.n_stored_):
@@ -48,7 +48,7 @@ def test_lazy_names_are_the_expression_strings(fortran):
     with pytest.raises(IndexError):
         names[len(names)]
     # only the newest stored tier is formatted on demand
-    assert len(names._fixed) == space._tier_starts[-1]
+    assert len(names._fixed) == space.tables.tier_starts[-1]
 
 
 def test_node_names_tiers():
@@ -66,11 +66,11 @@ def test_node_names_tiers():
 def test_uses_built_on_demand_matches_expressions():
     space = _space()
     assert space._uses_table is None  # not needed by an unrestricted fit
-    uses = space._uses
+    uses = space.tables.uses
     primary = np.array(space.primary_names_)
     for k in range(0, space.n_stored_, 7):
         assert set(primary[uses[k]]) == set(space.expression_of(k).primary_features)
-    assert space._uses is uses
+    assert np.shares_memory(space.tables.uses, uses)  # built once, then cached
 
 
 def test_release_keeps_names_and_blocks_screening():

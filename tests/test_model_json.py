@@ -19,7 +19,7 @@ from sisso_lite.io import (
     predict_checked,
     training_data_hash,
 )
-from sisso_lite.io.model_json import FORMAT_VERSION
+from sisso_lite.io.model_json import FORMAT_VERSION, _decode
 
 SMALL = dict(n_dim=2, max_complexity=2, operators=("+", "-", "*", "/", "^2", "exp"), n_sis=10,
              n_models=5)
@@ -269,14 +269,46 @@ def test_files_saved_before_the_package_layout_change_load(name):
 
 
 def test_old_file_saves_again_identically(tmp_path):
-    """Re-saving a loaded old file gives the same content (loading adds model_file_info_ and
-    sets training_data_sha256_ to the file's hash)."""
+    """Re-saving a loaded format-1 file writes format 2 with the same parameters, names,
+    units, descriptors and hash; its fitted part is exactly the class's schema, the renamed
+    attributes carry the old values, and the new file predicts as the old one."""
     old = json.loads((V0 / "regressor.json").read_text())
-    new = json.loads(save_model(load_model(V0 / "regressor.json"), tmp_path / "m.json")
-                     .read_text())
-    for key in ("format", "format_version", "estimator", "params", "feature_names", "units",
-                "descriptors", "training_data_sha256"):
+    assert old["format_version"] == 1
+    path = save_model(load_model(V0 / "regressor.json"), tmp_path / "m.json")
+    new = json.loads(path.read_text())
+    assert new["format_version"] == 2
+    for key in ("format", "estimator", "params", "feature_names", "units", "descriptors",
+                "training_data_sha256"):
         assert new[key] == old[key], key
-    added = {"model_file_info_", "training_data_sha256_"}
-    assert {k: v for k, v in new["fitted"].items() if k not in added} == \
-        {k: v for k, v in old["fitted"].items() if k not in added}
+    assert list(new["fitted"]) == [k for k in SissoRegressor._model_file_attributes
+                                   if k in new["fitted"]]
+    assert new["fitted"]["n_dim_"] == old["fitted"]["n_dim_fitted_"]
+    for key in ("coef_", "intercept_", "models_", "result_", "descriptors_"):
+        assert new["fitted"][key] == old["fitted"][key], key
+    exp, frame = _v0_expected()
+    assert load_model(path).predict(frame["X_new"]).tolist() == exp["regressor"]["predict"]
+
+
+def test_format_1_classifier_file_gets_the_models_table():
+    old = json.loads((V0 / "classifier.json").read_text())
+    clf = load_model(V0 / "classifier.json")
+    assert isinstance(clf.models_, pd.DataFrame)
+    old_models = _decode(old["fitted"]["models_"])
+    for d, ranked in old_models.items():
+        rows = clf.models_[clf.models_["dimension"] == d].sort_values("rank")
+        assert rows["descriptors"].tolist() == [m["descriptor"] for m in ranked]
+        assert rows["n_overlap"].tolist() == [m["n_overlap"] for m in ranked]
+    assert clf.descriptors_ == [str(e) for e in clf.expressions_] == old["descriptors"]
+    final = clf.models_[(clf.models_["dimension"] == clf.n_dim_) & (clf.models_["rank"] == 1)]
+    assert np.asarray(final["coefficients"].iloc[0]).tolist() == clf.coef_.tolist()
+
+
+def test_model_file_holds_only_the_schema(octet, tmp_path):
+    """A private cache or an attribute outside the class's schema never reaches the file."""
+    X, y, _ = octet
+    reg = SissoRegressor(n_dim=1, max_complexity=1, n_sis=5).fit(X, y)
+    reg._scratch = np.arange(3)
+    reg.extra_attribute_ = 1.0
+    data = json.loads(save_model(reg, tmp_path / "m.json").read_text())
+    assert set(data["fitted"]) <= set(SissoRegressor._model_file_attributes)
+    assert {"n_dim_", "expressions_", "coef_", "result_"} <= set(data["fitted"])

@@ -73,8 +73,9 @@ def test_estimators_package_exports():
     import sisso_lite.estimators as est
 
     assert est.__all__ == ["EnsembleMember", "SissoClassifier", "SissoEnsemble",
-                           "SissoRegressor"]
+                           "SissoEnsembleClassifier", "SissoRegressor"]
     assert sisso_lite.SissoClassifier is est.SissoClassifier
+    assert sisso_lite.SissoEnsembleClassifier is est.SissoEnsembleClassifier
 
 
 @pytest.mark.parametrize("module", ["sisso_lite.cli.demo", "sisso_lite.demo", "sisso_lite.cli"])

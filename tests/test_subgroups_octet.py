@@ -53,7 +53,7 @@ def test_rocksalt_rule_via_numeric_target(octet):
 def test_json_roundtrip_and_query_on_new_data(octet):
     zb = (octet.dE_RS_ZB_eV > 0).astype(int)
     m = SubgroupDiscovery(quality="wracc", depth=2, top_k=4).fit(octet[RADII], zb)
-    back = SubgroupDiscovery.from_json(m.to_json())
+    back = SubgroupDiscovery.from_json(m.to_json_string())
     new = octet[RADII].sample(frac=1.0, random_state=0).reset_index(drop=True)
     assert np.array_equal(back.transform(new), m.transform(new))
     assert list(back.subgroups_.rule) == list(m.subgroups_.rule)

@@ -128,9 +128,9 @@ def test_estimator_outputs_json_and_overlap():
     assert np.array_equal(X.query(sg["query"][0]).index.to_numpy(), np.flatnonzero(best))
     T = m.transform(X)
     assert T.shape == (len(X), 5) and T.dtype == bool
-    back = SubgroupDiscovery.from_json(m.to_json())
+    back = SubgroupDiscovery.from_json(m.to_json_string())
     assert np.array_equal(back.transform(X), T)
-    assert json.loads(m.to_json())["rules"][0]["selectors"][0]["feature"] in X.columns
+    assert json.loads(m.to_json_string())["rules"][0]["selectors"][0]["feature"] in X.columns
     div = SubgroupDiscovery(depth=3, n_cutpoints=9, top_k=5, max_overlap=0.5).fit(X, y)
     bits = div.transform(X)
     for i, j in itertools.combinations(range(bits.shape[1]), 2):
@@ -232,3 +232,26 @@ def test_length_mismatch_and_unfitted():
         SubgroupDiscovery().fit(X, y[:5])
     with pytest.raises(ValueError, match="not fitted"):
         SubgroupDiscovery().transform(X)
+
+
+def test_transformer_contract_and_json_file(tmp_path):
+    """A scikit-learn transformer: rule names out, pandas output, fit_transform; to_json
+    writes a file as the SISSO estimators do (the path-less form warns)."""
+    X, y, inside = _planted()
+    m = SubgroupDiscovery(depth=3, n_cutpoints=9, top_k=3)
+    T = m.fit_transform(X, y)
+    names = m.get_feature_names_out()
+    assert list(names) == list(m.subgroups_["rule"])
+    frame = m.set_output(transform="pandas").transform(X)
+    assert list(frame.columns) == list(names) and frame.index.equals(X.index)
+    np.testing.assert_array_equal(frame.to_numpy(), T)
+    np.testing.assert_array_equal(T[:, 0], inside)
+    path = m.to_json(tmp_path / "rules.json")
+    assert path == tmp_path / "rules.json"
+    back = SubgroupDiscovery.from_json(path)
+    np.testing.assert_array_equal(back.set_output(transform="default").transform(X), T)
+    with pytest.warns(FutureWarning, match="path"):
+        text = m.to_json()
+    assert json.loads(text)["rules"] == json.loads(path.read_text())["rules"]
+    with pytest.raises(ValueError, match="cannot read"):
+        SubgroupDiscovery.from_json(tmp_path / "missing.json")

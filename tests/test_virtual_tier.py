@@ -44,7 +44,7 @@ def _space(virtual: bool, monkeypatch, complexity: int = 4, fortran: bool = Fals
             m.setattr(storage_module, "MIN_BLOCK_ROWS", 1)
         space = FeatureSpace(OPS, max_complexity=complexity, fortran_compatible=fortran)
         space.build(X, list(X.columns), units)
-    assert space._virtual_tier == virtual
+    assert space.tables.virtual_tier == virtual
     return space
 
 

@@ -189,10 +189,7 @@ def _print_models(model, out) -> None:
     import pandas as pd
 
     table = model.models_
-    if isinstance(table, dict):  # SissoClassifier: dim -> ranked list of dicts
-        table = pd.DataFrame([{"dimension": d, **rows[0]} for d, rows in table.items() if rows])
-    elif "rank" in table.columns:
-        table = table[table["rank"] == 1]
+    table = table[table["rank"] == 1]
     with pd.option_context("display.max_colwidth", 200, "display.width", 200):
         print(table.to_string(index=False), file=out)
 

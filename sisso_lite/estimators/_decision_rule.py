@@ -9,12 +9,15 @@ temperature (:func:`log_proba`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
 from sisso_lite.solvers.classification import sample_weights, stump_accuracy_block
 
-__all__ = ["linear_rule", "log_proba", "safe_std", "task_linear_rule"]
+__all__ = ["StandardizedRule", "codes_from_decision", "fit_rule_codes", "fit_standardized_rule",
+           "linear_rule", "log_proba", "safe_std", "task_linear_rule"]
 
 
 def linear_rule(Z: NDArray, codes: NDArray, k: int, *, linear_model: str, scoring: str,
@@ -78,3 +81,64 @@ def log_proba(dec: NDArray, temperature: float) -> NDArray:
     z = temperature * dec
     z = z - z.max(axis=1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+@dataclass(frozen=True)
+class StandardizedRule:
+    """A linear decision rule on the standardised descriptor ``Z = (D - mean) / scale``.
+
+    ``coef`` / ``intercept``: ``(n_out, n_dim)`` / ``(n_out,)``, or per task
+    ``(n_tasks, n_out, n_dim)`` / ``(n_tasks, n_out)``.
+    """
+
+    coef: NDArray
+    intercept: NDArray
+    mean: NDArray
+    scale: NDArray
+
+    def decision(self, D: NDArray, task_index: NDArray | None = None) -> NDArray:
+        """Decision values of descriptor values ``D`` (binary: 1D, else one per class)."""
+        return decision_values((D - self.mean) / self.scale, self.coef, self.intercept,
+                               task_index)
+
+
+def decision_values(Z: NDArray, coef: NDArray, intercept: NDArray,
+                    task_index: NDArray | None = None) -> NDArray:
+    """Linear decision values of standardised descriptors (non-finite entries count 0)."""
+    Z = np.where(np.isfinite(Z), Z, 0.0)
+    if task_index is None:
+        dec = Z @ coef.T + intercept
+    else:
+        dec = np.empty((Z.shape[0], coef.shape[1]))
+        for t in np.unique(task_index):
+            rows = task_index == t
+            dec[rows] = Z[rows] @ coef[t].T + intercept[t]
+    return dec.ravel() if dec.shape[1] == 1 else dec
+
+
+def codes_from_decision(dec: NDArray) -> NDArray:
+    """Class indices of decision values (binary: ``dec > 0`` is class 1)."""
+    return (dec > 0).astype(np.int64) if dec.ndim == 1 else np.argmax(dec, axis=1)
+
+
+def fit_standardized_rule(D: NDArray, codes: NDArray, k: int, task_index: NDArray | None,
+                          params: dict) -> StandardizedRule:
+    """Standardise ``D`` and fit :func:`linear_rule` (per task with ``task_index``)."""
+    mean = D.mean(0)
+    scale = safe_std(D)
+    Z = (D - mean) / scale
+    if task_index is None:
+        coef, intercept = linear_rule(Z, codes, k, **params)
+    else:
+        fits = [task_linear_rule(Z[task_index == t], codes[task_index == t], k, **params)
+                for t in range(int(task_index.max()) + 1)]
+        coef = np.stack([c for c, _ in fits])
+        intercept = np.stack([b for _, b in fits])
+    return StandardizedRule(coef=coef, intercept=intercept, mean=mean, scale=scale)
+
+
+def fit_rule_codes(D: NDArray, codes: NDArray, k: int, task_index: NDArray | None,
+                   params: dict) -> NDArray:
+    """Class indices that the rule fitted on ``D`` gives ``D`` itself."""
+    rule = fit_standardized_rule(D, codes, k, task_index, params)
+    return codes_from_decision(rule.decision(D, task_index))

@@ -7,51 +7,62 @@ See ``docs/sisso_classification.md``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize_scalar
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from sisso_lite.estimators._decision_rule import linear_rule, log_proba, safe_std, task_linear_rule
+from sisso_lite.estimators._base import SissoBase
+from sisso_lite.estimators._decision_rule import (
+    codes_from_decision,
+    decision_values,
+    fit_standardized_rule,
+    log_proba,
+)
 from sisso_lite.estimators._validation import (
     check_hashable_labels,
-    check_integer,
     check_tasks,
     check_units,
     default_feature_names,
     input_feature_names,
     task_index_of,
 )
-from sisso_lite.estimators.persistence import JsonModelMixin, model_file_class
+from sisso_lite.estimators.classification_strategy import (
+    ClassificationStrategy,
+    FortranScreenInput,
+)
+from sisso_lite.estimators.persistence import model_file_class
 from sisso_lite.io.model_json import training_data_hash
-from sisso_lite.solvers.classification import (
-    OverlapScorer,
-    StumpScorer,
-    l0_accuracy,
-    l0_overlap,
-    overlap_flags,
-)
-from sisso_lite.solvers.fortran_sis_classification import fortran_rung1_screen
-from sisso_lite.solvers.multitask_classification import (
-    MultiTaskOverlapScorer,
-    l0_overlap_multitask,
-    overlap_flags_multitask,
-)
+from sisso_lite.solvers.driver import sisso_loop
 
 __all__ = ["DEFAULT_OPERATORS", "SissoClassifier"]
 
 DEFAULT_OPERATORS = ("+", "-", "*", "/", "exp", "^-1", "^2", "sqrt", "log", "|-|")
 
+#: columns of ``SissoClassifier.models_``
+MODEL_COLUMNS = ("dimension", "rank", "descriptors", "coefficients", "intercept", "n_overlap",
+                 "size_overlap", "accuracy")
+
+
+def _values(expressions, X: NDArray) -> NDArray:
+    """Columns ``(n_samples, len(expressions))`` of descriptor values on primary features."""
+    cols = []
+    for e in expressions:
+        with np.errstate(all="ignore"):
+            cols.append(np.asarray(e.evaluate(X), dtype=np.float64))
+    return np.column_stack(cols)
+
 
 @model_file_class
-class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
+class SissoClassifier(ClassifierMixin, SissoBase):
     """SISSO classifier (scikit-learn API).
 
     Single-task or multi-task (``fit(X, y, tasks=...)``: one descriptor for all tasks, class
@@ -110,7 +121,27 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     task_labels_ : ndarray or None
         Sorted task labels of a multi-task fit (None otherwise).
-    descriptors_ : list of Expression
+    n_dim_ : int
+        Dimension of the fitted descriptor (below ``n_dim`` when a lower dimension already
+        resolves every sample).
+    descriptors_ : list of str
+        Formulas of the fitted descriptor (best model of dimension ``n_dim_``).
+    expressions_ : list of Expression
+        The same descriptor as expression programs (``evaluate``, ``sympy``, ``latex``).
+    models_ : DataFrame
+        Kept L0 models, one row each: ``dimension, rank`` (1 = best),
+        ``descriptors`` (list of str),
+        ``coefficients, intercept`` (the linear rule on the standardised descriptor, for the
+        best model of each dimension; None for the others), ``n_overlap, size_overlap,
+        accuracy`` (the L0 scores; ``accuracy`` is NaN for ``scoring="overlap"``).
+    descriptors_by_dim_ : dict int -> list of Expression
+        Best descriptor of every fitted dimension.
+    sis_selected_ : dict int -> list of (str, float)
+        Features each SIS added to the union, with their scores.
+    screen_stats_ : list of dict
+        Per SIS: seconds, whether Fortran's selection was emulated, candidates scored / pruned.
+    timings_ : dict
+        Wall / CPU seconds of SIS and L0 per dimension (as ``SissoRegressor.timings_``).
     coef_, intercept_ : ndarray
         Linear model on the standardised descriptor: ``(n_out, n_dim_)`` / ``(n_out,)``,
         or ``(n_tasks, n_out, n_dim_)`` / ``(n_tasks, n_out)`` for multi-task fits
@@ -120,6 +151,51 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
     training_data_sha256_ : str
         :func:`~sisso_lite.io.model_json.training_data_hash` of ``(X, y, tasks)``.
     """
+
+    _parameter_constraints: dict = {
+        **SissoBase._parameter_constraints,
+        "scoring": [StrOptions({"overlap", "accuracy"})],
+        "bwidth": [Interval(Real, 0, None, closed="left")],
+        "balanced": ["boolean"],
+        "linear_model": [StrOptions({"svm", "logistic"})],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "n_keep": [None, Interval(Integral, 0, None, closed="left")],
+        "feature_names": [None, list, tuple, np.ndarray],
+    }
+
+    #: the fitted attributes a model file holds (sisso_lite.io.model_json, format version 2)
+    _model_file_attributes = (
+        "n_features_in_", "feature_names_in_", "_primary_names", "_unit_keys", "classes_",
+        "task_labels_", "n_dim_", "descriptors_", "expressions_", "descriptors_by_dim_",
+        "models_", "sis_selected_", "screen_stats_", "timings_", "n_features_per_rung_",
+        "feature_space_size_", "coef_", "intercept_", "descriptor_mean_",
+        "descriptor_scale_", "temperature_", "training_data_sha256_")
+
+    @staticmethod
+    def _migrate_model_file(fitted: dict, version: int) -> dict:
+        """A format-1 file: ``descriptors_`` held expressions and ``models_`` was a dict
+        dimension -> ranked list of dicts; today's ``models_`` table is rebuilt from it (the
+        linear rule only of the final model, the only one format 1 kept)."""
+        fitted = dict(fitted)
+        if "expressions_" not in fitted and "descriptors_" in fitted:
+            fitted["expressions_"] = list(fitted["descriptors_"])
+            fitted["descriptors_"] = [str(e) for e in fitted["expressions_"]]
+        old = fitted.get("models_")
+        if isinstance(old, dict):
+            n_dim = fitted.get("n_dim_", max(old) if old else 0)
+            rows = []
+            for d in sorted(old):
+                for rank, m in enumerate(old[d], start=1):
+                    final = d == n_dim and rank == 1
+                    rows.append({
+                        "dimension": d, "rank": rank, "descriptors": list(m["descriptor"]),
+                        "coefficients": np.asarray(fitted["coef_"]).tolist() if final else None,
+                        "intercept": (np.asarray(fitted["intercept_"]).tolist() if final
+                                      else None),
+                        "n_overlap": m.get("n_overlap"), "size_overlap": m.get("size_overlap"),
+                        "accuracy": m.get("accuracy")})
+            fitted["models_"] = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+        return fitted
 
     def __init__(
         self,
@@ -163,17 +239,9 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _validate_params_fit(self) -> None:
-        if self.scoring not in ("overlap", "accuracy"):
-            raise ValueError(f"scoring must be 'overlap' or 'accuracy', got {self.scoring!r}")
-        if self.linear_model not in ("svm", "logistic"):
-            raise ValueError(f"linear_model must be 'svm' or 'logistic', got {self.linear_model!r}")
-        check_integer("n_dim", self.n_dim, 1)
+        self._check_common_params()
         if self.scoring == "overlap" and self.n_dim > 3:
             raise ValueError("scoring='overlap' supports n_dim <= 3 (convex hulls up to 3D)")
-        check_integer("n_sis", self.n_sis, 1)
-        check_integer("n_models", self.n_models, 1)
-        if self.bwidth < 0:
-            raise ValueError("bwidth must be >= 0")
 
     def _build_space(self, X: NDArray, names: list[str]):
         from sisso_lite.features import FeatureSpace, parse_unit
@@ -227,11 +295,7 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
                              "columns")
         self._primary_names = list(names)
         space = self._build_space(X, names)
-        self._fit_X = X
-        try:
-            self._run(space, codes, k, task_index)
-        finally:
-            del self._fit_X
+        self._run(space, X, codes, k, task_index)
         self._fit_final(X, codes, k, task_index)
         self.feature_space_size_ = list(self.n_features_per_rung_)
         self.training_data_sha256_ = training_data_hash(
@@ -264,136 +328,70 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
                 and task_index is None and self.max_complexity <= 1
                 and all(isinstance(op, str) for op in self.operators))
 
-    @property
-    def _pair_count(self) -> bool:
-        return bool(self.fortran_compatible) and len(self.classes_) > 2
-
-    def _screen(self, space, codes, k, active, exclude, task_index=None):
-        if self.scoring == "overlap" and task_index is not None:
-            scorer = MultiTaskOverlapScorer(codes, task_index, active, self.bwidth,
-                                            standardize=not self.fortran_compatible,
-                                            pair_count=self._pair_count)
-        elif self.scoring == "overlap":
-            scorer = OverlapScorer(codes, k, active, self.bwidth,
-                                   standardize=not self.fortran_compatible,
-                                   pair_count=self._pair_count)
-        else:
-            # >= the candidates the screen keeps before its duplicate removal
-            keep = (self.n_keep if self.n_keep is not None
-                    else 8 * self.n_sis + len(exclude) + 64)
-            scorer = StumpScorer(codes, k, active, self.balanced, n_keep=keep or None)
-        t0 = time.perf_counter()
-        out = None
-        emulated = self._fortran_sis(task_index)
-        if emulated:
-            out = fortran_rung1_screen(
-                space, self._fit_X, self._primary_names, self._unit_keys, self.operators,
-                scorer, int(self.n_sis), exclude, self.max_abs_value, self.min_abs_value)
-        if out is None:
-            emulated = False
-            out = space.screen(scorer, n_sis=int(self.n_sis), exclude=exclude)
-        self.screen_stats_.append({
-            "seconds": time.perf_counter() - t0, "fortran_selection": emulated,
-            "n_scored": getattr(scorer, "n_scored", None),
-            "n_pruned": getattr(scorer, "n_pruned", None)})
-        return out
-
-    def _l0(self, F, codes, k, d, task_index):
-        if self.scoring != "overlap":
-            return l0_accuracy(F, codes, k, d, int(self.n_models), self.balanced, self.C), None
-        scale = None if self.fortran_compatible else safe_std(F)
-        if task_index is not None:
-            return l0_overlap_multitask(F, codes, task_index, d, int(self.n_models),
-                                        self.bwidth, self.fortran_compatible, scale,
-                                        self._pair_count), scale
-        return l0_overlap(F, codes, k, d, int(self.n_models), self.bwidth,
-                          self.fortran_compatible, scale, self._pair_count), scale
-
-    def _run(self, space, codes: NDArray, k: int, task_index: NDArray | None = None) -> None:
-        n = len(codes)
-        active = np.ones(n, bool)
-        exprs: list = []
-        vals: list[NDArray] = []
-        exclude: set[str] = set()
-        self.models_: dict[int, list[dict]] = {}
-        self.sis_selected_: dict[int, list[tuple[str, float]]] = {}
-        self.screen_stats_: list[dict] = []
-        self.descriptors_by_dim_: dict[int, list] = {}
-        self.n_features_per_rung_ = []
-        best_cols = None
-        for d in range(1, int(self.n_dim) + 1):
-            new = self._screen(space, codes, k, active, exclude, task_index)
-            self.sis_selected_[d] = [(str(f.expression), float(f.score)) for f in new]
-            for f in new:
-                exclude.add(f.expression.key)
-                exprs.append(f.expression)
-                vals.append(np.asarray(f.values, dtype=np.float64))
-            if len(exprs) < d:
-                break
-            F = np.column_stack(vals)
-            found, scale = self._l0(F, codes, k, d, task_index)
-            self.models_[d] = [
-                {"descriptor": [str(exprs[j]) for j in m.columns], "n_overlap": m.count,
-                 "size_overlap": m.size, "accuracy": m.accuracy} for m in found]
-            best_cols = found[0].columns
-            self.descriptors_by_dim_[d] = [exprs[j] for j in best_cols]
-            D = F[:, list(best_cols)]
-            active = self._unresolved(D, codes, k, scale, best_cols, task_index)
-            if self.verbose:
-                print(f"[SissoClassifier] {d}D: {self.models_[d][0]}; "
-                      f"{int(active.sum())} samples unresolved")
-            if not active.any():
-                break
-        self.n_features_per_rung_ = list(getattr(space, "n_features_per_rung_", []))
-        if best_cols is None:
-            raise ValueError("the feature space has no valid feature to screen (check X, "
-                             "operators, max_abs_value and min_abs_value)")
-        self.descriptors_ = [exprs[j] for j in best_cols]
-        self.n_dim_ = len(self.descriptors_)
-
-    def _unresolved(self, D, codes, k, scale, cols, task_index=None) -> NDArray:
-        """Samples the best model leaves unresolved (they drive the next SIS)."""
-        if self.scoring == "overlap":
-            Z = D if scale is None else D / scale[list(cols)]
-            if task_index is not None:
-                return overlap_flags_multitask(Z, codes, task_index, self.bwidth,
-                                               self.fortran_compatible, self._pair_count)[2]
-            return overlap_flags(Z, codes, k, self.bwidth, self.fortran_compatible,
-                                 self._pair_count)[2]
-        rule = self._fit_rule(D, codes, k)
-        return rule(D) != codes
-
     def _rule_params(self) -> dict[str, Any]:
         """Parameters of :func:`~sisso_lite.estimators._decision_rule.linear_rule`."""
         return dict(linear_model=self.linear_model, scoring=self.scoring, C=self.C,
                     balanced=self.balanced)
 
-    def _fit_rule(self, D: NDArray, codes: NDArray, k: int,
-                  task_index: NDArray | None = None):
-        """Standardise D, fit the decision rule (per task); returns a function D -> codes."""
-        self._mean = D.mean(0)
-        self._std = safe_std(D)
-        Z = (D - self._mean) / self._std
-        if task_index is None:
-            self.coef_, self.intercept_ = linear_rule(Z, codes, k, **self._rule_params())
-        else:
-            fits = [task_linear_rule(Z[task_index == t], codes[task_index == t], k,
-                                     **self._rule_params())
-                    for t in range(int(task_index.max()) + 1)]
-            self.coef_ = np.stack([c for c, _ in fits])
-            self.intercept_ = np.stack([b for _, b in fits])
-        return lambda Dn: self._codes_from_decision(self._decision_std(
-            (Dn - self._mean) / self._std, task_index))
+    def _strategy(self, X: NDArray, codes: NDArray, k: int,
+                  task_index: NDArray | None) -> ClassificationStrategy:
+        fortran_screen = None
+        if self._fortran_sis(task_index):
+            fortran_screen = FortranScreenInput(
+                X=X, names=self._primary_names, unit_keys=self._unit_keys,
+                operators=tuple(self.operators), max_abs_value=self.max_abs_value,
+                min_abs_value=self.min_abs_value)
+        return ClassificationStrategy(
+            codes=codes, n_classes=k, task_index=task_index, scoring=self.scoring,
+            bwidth=self.bwidth, n_models=int(self.n_models),
+            fortran_compatible=bool(self.fortran_compatible), balanced=self.balanced, C=self.C,
+            n_keep=self.n_keep, rule_params=self._rule_params(), fortran_screen=fortran_screen)
+
+    def _run(self, space, X: NDArray, codes: NDArray, k: int,
+             task_index: NDArray | None = None) -> None:
+        """The SISSO loop (:func:`~sisso_lite.solvers.driver.sisso_loop`) and ``models_``."""
+        strategy = self._strategy(X, codes, k, task_index)
+        loop = sisso_loop(space, strategy, n_dim=int(self.n_dim), n_sis=int(self.n_sis),
+                          verbose=bool(self.verbose), desc="SissoClassifier")
+        self.n_features_per_rung_ = list(getattr(space, "n_features_per_rung_", []))
+        if not loop.models:
+            raise ValueError("the feature space has no valid feature to screen (check X, "
+                             "operators, max_abs_value and min_abs_value)")
+        union = loop.union
+        self.sis_selected_ = {d: [(str(e), float(v)) for e, v in
+                                  zip(loop.selected[d], loop.selected_scores[d], strict=True)]
+                              for d in loop.selected}
+        self.screen_stats_ = strategy.screen_stats
+        self.timings_ = loop.timings
+        self.descriptors_by_dim_ = {d: [union[j] for j in found[0].columns]
+                                    for d, found in loop.models.items()}
+        rows = []
+        for d, found in loop.models.items():
+            best = self.descriptors_by_dim_[d]
+            rule = fit_standardized_rule(_values(best, X), codes, k, task_index,
+                                         self._rule_params())
+            for rank, m in enumerate(found):
+                rows.append({
+                    "dimension": d, "rank": rank + 1,
+                    "descriptors": [str(union[j]) for j in m.columns],
+                    "coefficients": rule.coef.tolist() if rank == 0 else None,
+                    "intercept": rule.intercept.tolist() if rank == 0 else None,
+                    "n_overlap": m.count, "size_overlap": m.size, "accuracy": m.accuracy})
+        self.models_ = pd.DataFrame(rows, columns=list(MODEL_COLUMNS))
+        self.expressions_ = self.descriptors_by_dim_[max(loop.models)]
+        self.descriptors_ = [str(e) for e in self.expressions_]
+        self.n_dim_ = len(self.expressions_)
 
     def _fit_final(self, X: NDArray, codes: NDArray, k: int,
                    task_index: NDArray | None = None) -> None:
         D = self._descriptor_values(X)
-        self._fit_rule(D, codes, k, task_index)
-        self.descriptor_mean_ = self._mean
-        self.descriptor_scale_ = self._std
+        rule = fit_standardized_rule(D, codes, k, task_index, self._rule_params())
+        self.coef_, self.intercept_ = rule.coef, rule.intercept
+        self.descriptor_mean_ = rule.mean
+        self.descriptor_scale_ = rule.scale
         self.temperature_ = 1.0
         if self.linear_model == "svm":
-            dec = self._decision_std((D - self._mean) / self._std, task_index)
+            dec = rule.decision(D, task_index)
 
             def nll(logt: float) -> float:
                 return -np.mean(log_proba(dec, np.exp(logt))[np.arange(len(codes)), codes])
@@ -403,25 +401,13 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
 
     # --------------------------------------------------------------- prediction
     def _descriptor_values(self, X: NDArray) -> NDArray:
-        cols = []
-        for e in self.descriptors_:
-            with np.errstate(all="ignore"):
-                cols.append(np.asarray(e.evaluate(X), dtype=np.float64))
-        return np.column_stack(cols)
+        return _values(self.expressions_, X)
 
     def _decision_std(self, Z: NDArray, task_index: NDArray | None = None) -> NDArray:
-        Z = np.where(np.isfinite(Z), Z, 0.0)
-        if task_index is None:
-            dec = Z @ self.coef_.T + self.intercept_
-        else:
-            dec = np.empty((Z.shape[0], self.coef_.shape[1]))
-            for t in np.unique(task_index):
-                rows = task_index == t
-                dec[rows] = Z[rows] @ self.coef_[t].T + self.intercept_[t]
-        return dec.ravel() if dec.shape[1] == 1 else dec
+        return decision_values(Z, self.coef_, self.intercept_, task_index)
 
     def _codes_from_decision(self, dec: NDArray) -> NDArray:
-        return (dec > 0).astype(np.int64) if dec.ndim == 1 else np.argmax(dec, axis=1)
+        return codes_from_decision(dec)
 
     def _task_index(self, tasks, n_samples: int) -> NDArray | None:
         return task_index_of(tasks, getattr(self, "task_labels_", None), n_samples)
@@ -431,7 +417,7 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
 
         ``tasks`` (task label per sample) is required for multi-task models.
         """
-        check_is_fitted(self, "descriptors_")
+        check_is_fitted(self, "expressions_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         ti = self._task_index(tasks, X.shape[0])
         D = self._descriptor_values(X)
@@ -456,7 +442,7 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
 
     def descriptor_values(self, X: ArrayLike) -> NDArray:
         """Values of the descriptor (n_samples, n_dim_)."""
-        check_is_fitted(self, "descriptors_")
+        check_is_fitted(self, "expressions_")
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return self._descriptor_values(X)
 
@@ -467,25 +453,21 @@ class SissoClassifier(JsonModelMixin, ClassifierMixin, BaseEstimator):
         of task label ``task`` (default: the first task)."""
         import sympy as sp
 
-        check_is_fitted(self, "descriptors_")
+        check_is_fitted(self, "expressions_")
         coef, icpt = self.coef_, self.intercept_
         if getattr(self, "task_labels_", None) is not None:
             t = 0 if task is None else int(self._task_index([task], 1)[0])
             coef, icpt = coef[t], icpt[t]
         d = [(e.sympy() - sp.Float(m)) / sp.Float(s) for e, m, s in
-             zip(self.descriptors_, self.descriptor_mean_, self.descriptor_scale_, strict=True)]
+             zip(self.expressions_, self.descriptor_mean_, self.descriptor_scale_, strict=True)]
         out = [sum((sp.Float(c) * di for c, di in zip(row, d, strict=True)), sp.Float(b))
                for row, b in zip(coef, icpt, strict=True)]
         return out[0] if len(out) == 1 else out
 
     def latex(self) -> str:
         """LaTeX of the descriptor components ``d_1 = ..., d_2 = ...``."""
-        check_is_fitted(self, "descriptors_")
+        check_is_fitted(self, "expressions_")
         return ",\\quad ".join(f"d_{{{i + 1}}} = {e.latex()}"
-                               for i, e in enumerate(self.descriptors_))
+                               for i, e in enumerate(self.expressions_))
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
 

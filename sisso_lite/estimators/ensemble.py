@@ -16,36 +16,25 @@ References
 
 from __future__ import annotations
 
-import numbers
 import os
 import warnings
 
 import numpy as np
-import pandas as pd
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy import stats
-from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
-from sklearn.utils import check_random_state
+from sklearn.base import RegressorMixin, clone, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from sisso_lite._validation import check_finite
-from sisso_lite.estimators._validation import check_integer, check_units
-from sisso_lite.estimators.ensemble_members import (
-    EnsembleMember,
-    _fit_batched,
-    _fit_classifier_member,
-    _fit_member,
-)
+from sisso_lite.estimators._validation import check_units
+from sisso_lite.estimators.ensemble_base import EnsembleBase
+from sisso_lite.estimators.ensemble_classifier import ClassifierEnsembleMethods
+from sisso_lite.estimators.ensemble_members import EnsembleMember, _fit_batched, _fit_member
 from sisso_lite.estimators.regressor import SissoRegressor
 from sisso_lite.uncertainty.calibration import make_recalibrator
 from sisso_lite.uncertainty.metrics import _check_level
 
 __all__ = ["EnsembleMember", "SissoEnsemble"]
-
-
-def _has_string_columns(X) -> bool:
-    return isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
 
 
 def _classifier_template(ens) -> bool:
@@ -56,16 +45,16 @@ def _classifier_template(ens) -> bool:
     return True
 
 
-class SissoEnsemble(RegressorMixin, BaseEstimator):
+class SissoEnsemble(RegressorMixin, ClassifierEnsembleMethods, EnsembleBase):
     """Bootstrap + feature-dropout ensemble of SISSO models with calibrated uncertainty.
 
     The feature-space program is built once on all training rows and shared; members
     differ only in their (bootstrap) training rows and the primary features they may use.
 
-    With a :class:`~sisso_lite.estimators.classifier.SissoClassifier` template the members are
-    fitted independently on their (class-stratified) bootstrap rows and kept columns
-    (the feature space is then built per member), ``predict_proba`` returns the fraction
-    of member votes and ``predict`` the majority class.
+    For classification use
+    :class:`~sisso_lite.estimators.ensemble_classifier.SissoEnsembleClassifier`; a
+    :class:`~sisso_lite.estimators.classifier.SissoClassifier` template here still works
+    (vote fractions, majority class, accuracy as ``score``) but is deprecated.
 
     Parameters
     ----------
@@ -139,18 +128,6 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         return clone(self.estimator)
 
     def _check_params(self, n_samples: int, n_primary: int, n_dim: int, intercept: bool):
-        check_integer("n_estimators", self.n_estimators, 2)
-        fd = self.feature_dropout
-        if not isinstance(fd, numbers.Real) or not 0.0 <= fd < 1.0:
-            raise ValueError(f"feature_dropout must be in [0, 1), got {fd!r}")
-        n_drop = int(round(fd * n_primary))
-        if n_primary - n_drop < 1:
-            raise ValueError(
-                f"feature_dropout={fd} drops {n_drop} of {n_primary} primary features and "
-                "leaves none; lower feature_dropout"
-            )
-        if not self.bootstrap and n_drop == 0:
-            raise ValueError("bootstrap=False with no feature dropout gives identical members")
         if self.predictive_std not in ("spread", "mixture"):
             raise ValueError(
                 f"predictive_std must be 'spread' or 'mixture', got {self.predictive_std!r}")
@@ -158,57 +135,7 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
             make_recalibrator(self.calibrate)  # validates the name
             if not self.bootstrap:
                 raise ValueError("calibrate needs bootstrap=True (out-of-bag residuals)")
-        m = self.max_samples
-        if m is None:
-            n_rows = n_samples
-        elif isinstance(m, numbers.Integral) and not isinstance(m, bool):
-            n_rows = int(m)
-        elif isinstance(m, numbers.Real) and 0.0 < m <= 1.0:
-            n_rows = int(round(m * n_samples))
-        else:
-            raise ValueError(f"max_samples must be an int or a float in (0, 1], got {m!r}")
-        need = n_dim + 1 + int(intercept)
-        if n_rows < need:
-            raise ValueError(
-                f"bootstrap samples of {n_rows} rows are too small for a {n_dim}-dimensional "
-                f"descriptor{' with intercept' if intercept else ''}: need at least {need} rows"
-            )
-        return n_drop, n_rows, need
-
-    def _draw_members(self, n_samples, names, n_drop, n_rows, need, strata=None):
-        """Rows, dropped features and seed of every member (drawn up front).
-
-        With ``strata`` (class labels) full-size bootstrap samples are drawn per class.
-        """
-        rs = check_random_state(self.random_state)
-        seeds = rs.randint(0, np.iinfo(np.int32).max, size=self.n_estimators)
-        plans = []
-        for k, seed in enumerate(seeds):
-            rng = np.random.default_rng(int(seed))
-            if self.bootstrap and strata is not None and n_rows == n_samples:
-                rows = np.sort(np.concatenate([rng.choice(np.flatnonzero(strata == c),
-                                                          np.sum(strata == c))
-                                               for c in np.unique(strata)]))
-            elif self.bootstrap:
-                rows = np.sort(rng.integers(0, n_samples, size=n_rows))
-                # small data: redraw a sample with too few distinct rows to fit a descriptor
-                # (members that fitted before are drawn exactly as before)
-                for _ in range(1000):
-                    if np.unique(rows).size >= need or min(n_rows, n_samples) < need:
-                        break
-                    rows = np.sort(rng.integers(0, n_samples, size=n_rows))
-            elif n_rows < n_samples:
-                rows = np.sort(rng.choice(n_samples, size=n_rows, replace=False))
-            else:
-                rows = np.arange(n_samples)
-            if np.unique(rows).size < need:
-                raise ValueError(
-                    f"bootstrap sample of member {k} has only {np.unique(rows).size} distinct "
-                    f"rows; a descriptor of this dimension needs at least {need}"
-                )
-            dropped = tuple(sorted(rng.choice(names, size=n_drop, replace=False).tolist()))
-            plans.append((int(seed), rows, dropped))
-        return plans
+        return self._check_sampling(n_samples, n_primary, n_dim, intercept)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y):
@@ -227,6 +154,10 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
 
         est = self._template()
         if is_classifier(est):
+            warnings.warn("SissoEnsemble with a classifier template is deprecated; use "
+                          "SissoEnsembleClassifier", FutureWarning, stacklevel=2)
+            if self.calibrate is not None:
+                raise ValueError("calibrate applies to regression ensembles only")
             return self._fit_classifier(est, X, y)
         self.__dict__.pop("classes_", None)
         est._check_params()
@@ -267,15 +198,6 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         self.descriptor_frequency_ = self._frequencies()
         self._fit_oob(X_arr, y_arr)
         return self
-
-    def _frequencies(self) -> pd.Series:
-        counts: dict[str, int] = {}
-        for m in self.members_:
-            for d in set(m.descriptors):
-                counts[d] = counts.get(d, 0) + 1
-        freq = pd.Series(counts, dtype=np.float64, name="frequency") / len(self.members_)
-        freq.index.name = "descriptor"
-        return freq.sort_values(ascending=False, kind="stable")
 
     def _fit_oob(self, X_arr: np.ndarray, y: np.ndarray) -> None:
         """Member errors, out-of-bag mean/std and the recalibrator."""
@@ -323,34 +245,6 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         self.recalibrator_.fit(y[ok], mean[ok], sigma)
 
     # ------------------------------------------------------------------ predict
-    def _set_input_names(self, X, names) -> None:
-        """``primary_names_`` always; ``feature_names_in_`` only for named columns (sklearn)."""
-        self.primary_names_ = np.asarray(names, dtype=object)
-        self.n_features_in_ = len(names)
-        if _has_string_columns(X):
-            self.feature_names_in_ = np.asarray(names, dtype=object)
-        else:
-            self.__dict__.pop("feature_names_in_", None)
-
-    def _primary(self, X) -> np.ndarray:
-        check_is_fitted(self, "members_")
-        names = [str(n) for n in self.primary_names_]
-        if _has_string_columns(X):
-            missing = [n for n in names if n not in {str(c) for c in X.columns}]
-            if missing:
-                raise ValueError(f"X lacks the primary feature(s) {missing}")
-            X = X[names]
-        arr = np.asarray(X, dtype=np.float64)
-        if arr.ndim != 2:
-            raise ValueError(f"Expected a 2D array of shape (n_samples, {len(names)}), got shape "
-                             f"{arr.shape}. Reshape your data, e.g. with X.reshape(1, -1) for a "
-                             "single sample.")
-        if arr.shape[1] != len(names):
-            raise ValueError(f"X has {arr.shape[1]} features, but {type(self).__name__} is "
-                             f"expecting {len(names)} features as input")
-        check_finite(arr, names, "X")
-        return arr
-
     def _member_predictions(self, X_arr: np.ndarray) -> np.ndarray:
         names = [str(n) for n in self.primary_names_]
         return np.vstack([m.predict(X_arr, names) for m in self.members_])
@@ -397,18 +291,34 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
             sigma = self.recalibrator_.transform(sigma)
         return mu, sigma
 
-    def predict_interval(self, X, alpha: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-        """Central prediction interval with nominal coverage ``alpha``.
+    def predict_interval(self, X, coverage: float = 0.9, *,
+                         alpha: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Central prediction interval with nominal ``coverage`` (0.9: the 5-95 % interval).
 
         Gaussian ``mu -/+ z sigma`` from the member spread, or the recalibrated interval
         when ``calibrate`` is set. Returns ``(lower, upper)``.
+
+        ``alpha`` is the deprecated name of ``coverage`` (it meant the coverage, the
+        reverse of MAPIE's ``alpha`` = miscoverage); it warns and will be removed.
         """
-        alpha = _check_level(alpha)
+        if alpha is not None:
+            warnings.warn("predict_interval(alpha=...) is deprecated: it meant the coverage; "
+                          "use coverage=", FutureWarning, stacklevel=2)
+            coverage = alpha
+        coverage = _check_level(coverage)
         mu, sigma = self._mean_std(X)
         if self.recalibrator_ is not None:
-            return self.recalibrator_.interval(mu, sigma, alpha)
-        half = stats.norm.ppf(0.5 + alpha / 2.0) * sigma
+            return self.recalibrator_.interval(mu, sigma, coverage)
+        half = stats.norm.ppf(0.5 + coverage / 2.0) * sigma
         return mu - half, mu + half
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R^2 of the ensemble mean (accuracy for a deprecated classifier template)."""
+        if getattr(self, "classes_", None) is not None:
+            from sklearn.metrics import accuracy_score
+
+            return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+        return super().score(X, y, sample_weight=sample_weight)
 
     @available_if(_classifier_template)
     def predict_proba(self, X) -> np.ndarray:
@@ -417,58 +327,3 @@ class SissoEnsemble(RegressorMixin, BaseEstimator):
         return self._votes(self._frame(X), np.ones((len(self.members_), len(X)), dtype=bool))
 
     # ------------------------------------------------------------------ classification
-    def _frame(self, X) -> pd.DataFrame:
-        names = [str(n) for n in self.primary_names_]
-        return pd.DataFrame(self._primary(X), columns=names)
-
-    def _votes(self, X: pd.DataFrame, mask: np.ndarray) -> np.ndarray:
-        """Vote fractions (n, n_classes) over the members where ``mask`` (K, n) is True."""
-        votes = np.zeros((len(X), len(self.classes_)))
-        for k, m in enumerate(self.members_):
-            labels = m.model.predict(X[list(m.model.feature_names_in_)])
-            code = np.searchsorted(self.classes_, labels)
-            votes[np.flatnonzero(mask[k]), code[mask[k]]] += 1.0
-        with np.errstate(invalid="ignore"):
-            return votes / votes.sum(axis=1, keepdims=True)
-
-    def _fit_classifier(self, est, X, y):
-        """Members fitted independently on their rows and columns (space built per member)."""
-        if self.calibrate is not None:
-            raise ValueError("calibrate applies to regression ensembles only")
-        X_df = X if isinstance(X, pd.DataFrame) else pd.DataFrame(
-            np.asarray(X, dtype=np.float64), columns=[f"x{i}" for i in range(np.shape(X)[1])])
-        names = [str(c) for c in X_df.columns]
-        y_arr = np.asarray(y)
-        n_drop, n_rows, need = self._check_params(len(X_df), len(names), est.n_dim, True)
-        plans = self._draw_members(len(X_df), np.asarray(names), n_drop, n_rows, need,
-                                   strata=y_arr)
-        jobs = []
-        for _, rows, dropped in plans:
-            keep = [j for j, n in enumerate(names) if n not in dropped]
-            member = clone(est)
-            for param in ("units", "feature_names"):
-                value = getattr(member, param, None)
-                if value is not None and not isinstance(value, dict):
-                    member.set_params(**{param: [value[j] for j in keep]})
-            jobs.append(delayed(_fit_classifier_member)(
-                member, X_df.iloc[rows, keep], y_arr[rows]))
-        models = Parallel(n_jobs=self.n_jobs)(jobs)
-        self.members_ = [
-            EnsembleMember(rows=rows, dropped_features=dropped,
-                           descriptors=[str(d) for d in m.descriptors_],
-                           coefficients=np.asarray(m.coef_).copy(),
-                           intercept=np.asarray(m.intercept_).copy(), model=m, seed=seed)
-            for (seed, rows, dropped), m in zip(plans, models, strict=True)
-        ]
-        self.classes_ = np.unique(y_arr)
-        self._set_input_names(X, names)
-        self.estimator_ = est
-        self.recalibrator_ = None
-        self.descriptor_frequency_ = self._frequencies()
-        oob = np.ones((len(plans), len(X_df)), dtype=bool)
-        for k, m in enumerate(self.members_):
-            oob[k, m.rows] = False
-        self.oob_count_ = oob.sum(axis=0)
-        self.oob_proba_ = self._votes(X_df, oob)
-        return self
-

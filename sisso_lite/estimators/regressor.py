@@ -3,30 +3,33 @@
 from __future__ import annotations
 
 import time
+import warnings
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import Options
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sisso_lite._threads import numba_threads
+from sisso_lite.estimators._base import SissoBase
 from sisso_lite.estimators._validation import (
     check_feature_names,
-    check_integer,
     check_target,
     check_tasks,
     check_units,
     dataframe_to_array,
     default_feature_names,
 )
-from sisso_lite.estimators.persistence import JsonModelMixin, model_file_class
+from sisso_lite.estimators.persistence import model_file_class
 from sisso_lite.io.model_json import training_data_hash
 
 __all__ = ["SissoRegressor"]
 
 
 @model_file_class
-class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
+class SissoRegressor(RegressorMixin, SissoBase):
     """SISSO symbolic regression (sure independence screening + sparsifying operator).
 
     Builds a space of analytic features from the primary features (unit-consistent when
@@ -41,9 +44,9 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
         Largest descriptor dimension (number of terms of the final model).
     max_complexity : int
         Maximum number of operators per feature (SISSO ``fcomplexity``).
-    operators : sequence of str, optional
+    operators : sequence of str, or str, optional
         Operators (default: the FeatureSpace default set), e.g. ``("+", "-", "*", "/", "exp",
-        "^2", "sqrt", "|-|")``.
+        "^2", "sqrt", "|-|")``, or SISSO.in's string form ``"(+)(-)(*)(/)"``.
     n_sis : int
         Features added to the SIS subspace per dimension (SISSO ``nf_sis``).
     units : dict or sequence, optional
@@ -69,8 +72,12 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
 
     Attributes
     ----------
+    n_dim_ : int
+        Largest fitted dimension (below ``n_dim`` when the SIS union ran out of features).
     descriptors_ : list of str
-        Formulas of the descriptors of the best model of dimension ``n_dim``.
+        Formulas of the descriptors of the best model of dimension ``n_dim_``.
+    expressions_ : list of Expression
+        The same descriptors as expression programs.
     coef_ : ndarray, shape (n_dim,) or (n_tasks, n_dim) for multi-task fits
     intercept_ : float or ndarray of shape (n_tasks,)
     models_ : DataFrame
@@ -88,6 +95,29 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
         dimension -> seconds), ``"n_features_scored"`` and ``"n_l0_models"`` per dimension
         (see :func:`~sisso_lite.solvers.driver.run_sisso`).
     """
+
+    _parameter_constraints: dict = {
+        **SissoBase._parameter_constraints,
+        "metric": [str],
+        "fit_intercept": ["boolean"],
+        "task_weighting": [Options(Integral, {1, 2})],
+    }
+
+    #: the fitted attributes a model file holds (sisso_lite.io.model_json, format version 2)
+    _model_file_attributes = (
+        "n_features_in_", "feature_names_in_", "_primary_names", "n_dim_", "descriptors_",
+        "expressions_", "coef_", "intercept_", "models_", "result_", "feature_space_size_",
+        "timings_", "training_data_sha256_")
+
+    @staticmethod
+    def _migrate_model_file(fitted: dict, version: int) -> dict:
+        """Attributes of a format-1 file (``n_dim_fitted_``, no ``expressions_``) renamed."""
+        fitted = dict(fitted)
+        if "n_dim_fitted_" in fitted:
+            fitted["n_dim_"] = fitted.pop("n_dim_fitted_")
+        if "expressions_" not in fitted and "result_" in fitted:
+            fitted["expressions_"] = list(fitted["result_"].best().expressions)
+        return fitted
 
     def __init__(self, n_dim=2, max_complexity=3, operators=None, n_sis=100, units=None,
                  max_abs_value=1e5, min_abs_value=1e-3, metric="rmse", fit_intercept=True,
@@ -110,15 +140,9 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> None:
-        for name, low in (("n_dim", 1), ("max_complexity", 0), ("n_sis", 1), ("n_models", 1)):
-            check_integer(name, getattr(self, name), low)
+        self._check_common_params()
         if str(self.metric).lower() not in ("rmse", "maxae"):
             raise ValueError(f"metric must be 'rmse' or 'maxae', got {self.metric!r}")
-        if self.task_weighting not in (1, 2):
-            raise ValueError("task_weighting must be 1 (tasks weighted equally, SISSO default) "
-                             f"or 2 (weighted by sample count), got {self.task_weighting!r}")
-        if not (self.max_abs_value > self.min_abs_value >= 0):
-            raise ValueError("need max_abs_value > min_abs_value >= 0")
 
     def _validate_fit_input(self, X, y):
         named = isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns)
@@ -194,13 +218,14 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
         self.models_ = result.model_table()
         best = result.best()
         self.descriptors_ = best.descriptors
+        self.expressions_ = list(best.expressions)
         if tasks_arr is None:
             self.coef_ = best.coefficients[0].copy()
             self.intercept_ = float(best.intercept[0])
         else:
             self.coef_ = best.coefficients.copy()
             self.intercept_ = best.intercept.copy()
-        self.n_dim_fitted_ = result.n_dim
+        self.n_dim_ = result.n_dim
         self._primary_names = list(names)
         self.training_data_sha256_ = training_data_hash(X_arr, y_arr, tasks_arr)
         return self
@@ -252,7 +277,8 @@ class SissoRegressor(JsonModelMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "result_")
         return self.result_.best(dim).latex(task=task, digits=digits)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        return tags
+    @property
+    def n_dim_fitted_(self) -> int:
+        """Deprecated name of ``n_dim_``."""
+        warnings.warn("n_dim_fitted_ is deprecated; use n_dim_", FutureWarning, stacklevel=2)
+        return self.n_dim_

@@ -7,6 +7,7 @@ from .expression import Expression
 from .operators import ALL_OPERATORS
 from .screening import ScreenedFeature
 from .space import FeatureSpace, n_rungs_for_complexity
+from .tables import SpaceTables
 from .units import DIMENSIONLESS, Unit, parse_unit
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Expression",
     "FeatureSpace",
     "ScreenedFeature",
+    "SpaceTables",
     "Unit",
     "n_rungs_for_complexity",
     "parse_unit",

@@ -244,14 +244,6 @@ def _screen_last_rung(
     return n_valid_total, best[:keep]
 
 
-def _simpler_key(space: FeatureSpace, code: int, a: int, b: int, name: str) -> tuple:
-    if code < 0:
-        comp = int(space._complexity[a])
-    else:
-        comp = 1 + int(space._complexity[a]) + (int(space._complexity[b]) if b >= 0 else 0)
-    return (comp, len(name), name)
-
-
 def _select(
     space: FeatureSpace,
     cands: list[tuple[float, int, int, int]],
@@ -314,7 +306,8 @@ def select_candidates(
     cx = space._complexity
     comp = np.where(stored, cx[arg_a], 1 + cx[arg_a] + np.where(arg_b >= 0, cx[arg_b], 0))
 
-    # the keys of _simpler_key, only where scores tie (the kernel compares nothing else)
+    # simplicity keys (complexity, then the formula), only where scores tie (the kernel
+    # compares nothing else)
     lists = (code.tolist(), arg_a.tolist(), arg_b.tolist(), comp.tolist())
 
     def simplicity(i: int) -> tuple[int, int, str]:

@@ -30,6 +30,7 @@ from .operators import (
 from .operators import power_of as _power_of
 from .screening import ScreenedFeature, screen_space
 from .storage import StoredValues
+from .tables import SpaceTables
 from .units import Unit, parse_unit
 
 __all__ = ["FeatureSpace", "ScreenedFeature", "n_rungs_for_complexity"]
@@ -151,6 +152,13 @@ class FeatureSpace:
         )
         self._last_rung_counted = self.n_rungs_ == 0
         return self
+
+    @property
+    def tables(self) -> SpaceTables:
+        """Frozen public view of the stored program (operators, operands, complexities,
+        units, names, stored values): what solvers and tests may read."""
+        self._check_built(values=False)
+        return SpaceTables.of(self)
 
     @property
     def _virtual_tier(self) -> bool:

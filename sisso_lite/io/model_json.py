@@ -1,10 +1,26 @@
 """Plain-JSON model files (no pickle, no eval): the format and its (de)serialisation.
 
-A model file holds the estimator class name, its parameters, every fitted attribute (the
-descriptor programs via :meth:`Expression.to_dict`, coefficients, the ranked models, ...),
-the units and names of the primary features, the package and format versions and a SHA-256
-hash of the training data. Floats are written with ``repr`` precision, so a loaded model
-predicts bit-identically to the original.
+A model file (format version 2) is one JSON object::
+
+    {"format": "sisso-lite-model", "format_version": 2,
+     "package": "sisso-lite", "package_version": "0.1.0", "created": "<ISO 8601 UTC>",
+     "estimator": "SissoRegressor",            # class name (an allow-list), no module path
+     "params": {...},                          # get_params(deep=False)
+     "feature_names": [...], "units": {name: unit or null},
+     "descriptors": ["(a*b)", ...],            # formulas of the final descriptor
+     "training_data_sha256": "<hex>" or null,
+     "fitted": {attribute: value, ...}}        # the class's documented fitted attributes
+
+``fitted`` holds exactly the attributes the estimator class lists in
+``_model_file_attributes`` (its documented schema; private attributes such as a feature
+space are never written), encoded with tagged values: ``{"__ndarray__": [...], "dtype",
+"shape"}``, ``{"__expression__": program}`` (:meth:`Expression.to_dict`), ``{"__dataframe__":
+...}``, ``{"__dataclass__": "module:Name", "fields": ...}`` (only the result dataclasses of
+:mod:`sisso_lite.models` and the classification solvers), ``{"__float__": "nan"}``, tuples and
+dicts with non-string keys. Floats are written with ``repr`` precision, so a loaded model
+predicts bit-identically to the original. Files of format version 1 (every attribute of the
+estimator, as written up to sisso-lite 0.1.0 before the estimator contract) load through the
+class's ``_migrate_model_file(fitted, version)``, which maps them onto today's attributes.
 
 Loading only builds objects from allow-lists (the estimator classes the caller passes, the
 dataclasses of :mod:`sisso_lite.models` and the classification solvers,
@@ -56,7 +72,7 @@ __all__ = [
 ]
 
 FORMAT_NAME = "sisso-lite-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: modules whose dataclasses may appear inside a model file (the estimator modules define
 #: none; files written before the estimators became a package name only these)
@@ -292,7 +308,10 @@ def estimator_to_dict(model, classes: Mapping[str, type],
     name = type(model).__name__
     if name not in classes:
         raise ModelFileError(f"cannot save a {name}; supported: {', '.join(classes)}")
+    schema = getattr(type(model), "_model_file_attributes", None)
     attrs = _fitted_attributes(model)
+    if schema is not None:
+        attrs = {key: attrs[key] for key in schema if key in attrs}
     fitted, skipped = {}, []
     for key, value in attrs.items():
         try:
@@ -363,8 +382,12 @@ def estimator_from_dict(data: dict[str, Any], classes: Mapping[str, type],
         if unknown:
             raise ModelFileError(f"model file has parameters {unknown} unknown to {name}")
         model = cls(**params)
-        for key, value in data["fitted"].items():
-            setattr(model, key, _decode(value))
+        fitted = {key: _decode(value) for key, value in data["fitted"].items()}
+        migrate = getattr(cls, "_migrate_model_file", None)
+        if version < FORMAT_VERSION and migrate is not None:
+            fitted = migrate(fitted, version)
+        for key, value in fitted.items():
+            setattr(model, key, value)
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

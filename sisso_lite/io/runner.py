@@ -145,12 +145,13 @@ def _classification_report(model, problem: SissoProblem, report: RunReport) -> N
     X = problem.X.to_numpy(dtype=np.float64)
     codes = np.unique(problem.y, return_inverse=True)[1].astype(np.int64)
     k = int(codes.max()) + 1
-    for d in sorted(model.models_):
+    table = model.models_
+    for d in sorted(table["dimension"].unique()):
         rows = []
-        for m in model.models_[d]:
-            fid = sorted(ids[e] for e in m["descriptor"])
-            rows.append(ModelRow(fid, n_overlap=int(m["n_overlap"]),
-                                 overlap_size=float(m["size_overlap"])))
+        for m in table[table["dimension"] == d].itertuples(index=False):
+            fid = sorted(ids[e] for e in m.descriptors)
+            rows.append(ModelRow(fid, n_overlap=int(m.n_overlap),
+                                 overlap_size=float(m.size_overlap)))
         if not rows:
             continue
         best = model.descriptors_by_dim_[d]

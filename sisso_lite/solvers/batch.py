@@ -85,10 +85,10 @@ class _Member:
 
     def __init__(self, space, rows: np.ndarray, allowed: np.ndarray | None, y_all: np.ndarray):
         self.rows = rows
-        self.values = space._storage.subset(rows).full(cache=False)
+        self.values = space.tables.storage.subset(rows).full(cache=False)
         self.y = y_all[rows]
         self.dropped = np.zeros(len(space.primary_names_), bool) if allowed is None else ~allowed
-        self.nonzero, self.positive = domain_flags(self.values, space._fortran)
+        self.nonzero, self.positive = domain_flags(self.values, space.tables.fortran)
         self.union_expr: list = []
         self.union_vals = np.empty((len(rows), 0))  # columns of the union, grown per dimension
         self.excluded: list[tuple[int, int, int, int]] = []  # (code, a, b, row) selected
@@ -236,9 +236,10 @@ def _screen_member(space, ms: MaterializedSpace, mem: _Member, bounds: _Bounds, 
     length = 2 * n_sis + len(excluded) + 32
     val, idx, valid, cut, overflow = bounds.pools
     source = (val[k], idx[k], valid[k], cut[k], bounds.k_keep)
+    tables = space.tables
     common = (ms.row_start, ms.row_members, ms.code, ms.a, ms.b, ms.row_of, mem.values,
-              space._fortran, space._lower, space._upper, y_unit, space._complexity, excluded,
-              ms.__dict__["_name_tables"], 1.0 - 1e-8 if space._fortran else 0.99, SCORE_TOL,
+              tables.fortran, tables.lower, tables.upper, y_unit, tables.complexity, excluded,
+              ms.__dict__["_name_tables"], 1.0 - 1e-8 if tables.fortran else 0.99, SCORE_TOL,
               n_sis, GUARD, _keep_size(n_sis, len(excluded)))
     while True:
         if overflow[k] or k_approx > bounds.k_keep:  # the pool is not enough: all rows

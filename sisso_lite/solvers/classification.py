@@ -37,14 +37,9 @@ from sisso_lite.solvers.overlap import (
     overlap_nd,
     squash,
 )
+from sisso_lite.solvers.sis import Scorer as _ScorerBase
 from sisso_lite.solvers.stump import sample_weights, stump_accuracy_block, stump_accuracy_pruned
 from sisso_lite.solvers.stump import stump_accuracy_reference as stump_accuracy_reference
-
-try:  # the Scorer base class is provided by sisso_lite.solvers.sis (contract)
-    from sisso_lite.solvers.sis import Scorer as _ScorerBase
-except ImportError:  # pragma: no cover - module written concurrently
-    _ScorerBase = object
-
 
 # ------------------------------------------------------------------------ SIS scorers
 

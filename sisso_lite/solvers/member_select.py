@@ -75,7 +75,7 @@ def name_tables(space) -> NameTables:
     n = space.n_stored_
     name_start, name_len = np.empty(n, np.int64), np.empty(n, np.int64)
     for k in range(n):
-        name_start[k], name_len[k] = add(space._names[k])
+        name_start[k], name_len[k] = add(space.tables.names[k])
     text = "".join(pieces)
     chars = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
     return NameTables(chars, name_start, name_len, tmpl_start, tmpl_len)

@@ -28,11 +28,7 @@ from sisso_lite.solvers.classification import (
     overlap_flags,
 )
 from sisso_lite.solvers.overlap import _BIG, overlap_1d_block, overlap_2d_pairs, squash
-
-try:
-    from sisso_lite.solvers.sis import Scorer as _ScorerBase
-except ImportError:  # pragma: no cover
-    _ScorerBase = object
+from sisso_lite.solvers.sis import Scorer as _ScorerBase
 
 __all__ = ["TaskSplit", "MultiTaskOverlapScorer", "combine_task_overlaps",
            "l0_overlap_multitask", "overlap_flags_multitask"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 
 from .quality import QualityFunction, get_quality
@@ -29,7 +31,7 @@ def _stats(v: np.ndarray) -> tuple[float, float, float]:
     return float(np.mean(v)), float(np.median(v)), float(np.std(v))
 
 
-class SubgroupDiscovery(BaseEstimator):
+class SubgroupDiscovery(TransformerMixin, BaseEstimator):
     """Subgroup discovery: Boolean rules selecting rows where the target is exceptional.
 
     Parameters
@@ -183,8 +185,18 @@ class SubgroupDiscovery(BaseEstimator):
         if not hasattr(self, "rules_"):
             raise NotFittedError("this SubgroupDiscovery instance is not fitted yet; call fit")
 
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """Names of the :meth:`transform` columns: the rules, best first (``str(rule)``)."""
+        self._check_fitted()
+        return np.array([str(r) for r in self.rules_], dtype=object)
+
     def transform(self, X: Any) -> np.ndarray:
-        """Membership matrix, shape (n_samples, n_rules), dtype bool."""
+        """Membership matrix, shape (n_samples, n_rules), dtype bool.
+
+        Columns follow ``rules_`` (best first) and are named by
+        :meth:`get_feature_names_out`; ``set_output(transform="pandas")`` returns a
+        DataFrame with the rules as columns.
+        """
         self._check_fitted()
         names = None if isinstance(X, pd.DataFrame) else list(self.feature_names_in_)
         df = as_frame(X, names)
@@ -201,11 +213,10 @@ class SubgroupDiscovery(BaseEstimator):
         return self.rules_[0].covers(as_frame(X, names))
 
     # ------------------------------------------------------------------ JSON
-    def to_json(self, indent: int | None = None) -> str:
-        """Serialise the fitted rules and the table (plain JSON, no pickle)."""
+    def _payload(self) -> dict:
         self._check_fitted()
         params = {k: v for k, v in self.get_params().items() if k != "quality"}
-        payload = {
+        return {
             "format": _FORMAT,
             "params": params,
             "quality": self.quality_.to_dict(),
@@ -213,12 +224,48 @@ class SubgroupDiscovery(BaseEstimator):
             "rules": [r.to_dict() for r in self.rules_],
             "subgroups": json.loads(self.subgroups_.to_json(orient="records")),
         }
-        return json.dumps(payload, indent=indent)
+
+    def to_json(self, path: str | Path | None = None, indent: int | None = 1):
+        """Write the fitted rules and the table to a JSON file (plain JSON, no pickle).
+
+        Parameters
+        ----------
+        path : str or Path
+            File to write; returns the path, as the SISSO estimators' ``to_json``.
+            Without a path the JSON text is returned (deprecated: pass a path, or use
+            :meth:`to_json_string`).
+        indent : int, optional
+        """
+        if path is None:
+            warnings.warn("SubgroupDiscovery.to_json() without a path is deprecated; pass a "
+                          "path or use to_json_string()", FutureWarning, stacklevel=2)
+            return self.to_json_string(indent=None)
+        path = Path(path)
+        path.write_text(self.to_json_string(indent=indent) + "\n")
+        return path
+
+    def to_json_string(self, indent: int | None = None) -> str:
+        """The JSON text :meth:`to_json` writes."""
+        return json.dumps(self._payload(), indent=indent)
 
     @classmethod
-    def from_json(cls, text: str) -> SubgroupDiscovery:
-        """Rebuild a fitted estimator (rules evaluate on new data)."""
-        d = json.loads(text)
+    def from_json(cls, source: str | Path) -> SubgroupDiscovery:
+        """Rebuild a fitted estimator (rules evaluate on new data).
+
+        ``source``: a file written by :meth:`to_json`, or the JSON text itself.
+        """
+        if isinstance(source, Path) or not str(source).lstrip().startswith("{"):
+            try:
+                text = Path(source).read_text()
+            except OSError as exc:
+                raise ValueError(f"{source}: cannot read a subgroup-discovery file ({exc})"
+                                 ) from None
+        else:
+            text = str(source)
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a {_FORMAT} document: {exc}") from None
         if d.get("format") != _FORMAT:
             raise ValueError(f"not a {_FORMAT} document")
         qname = d["quality"].get("name", "mean_shift")
