@@ -20,6 +20,7 @@ _LAZY = {
     "SissoRegressor": "sisso_lite.estimators",
     "SissoClassifier": "sisso_lite.estimators",
     "SissoEnsemble": "sisso_lite.estimators",
+    "SissoCV": "sisso_lite.estimators",
     "SissoEnsembleClassifier": "sisso_lite.estimators",
     "SubgroupDiscovery": "sisso_lite.subgroups",
     "FeatureSpace": "sisso_lite.features",

@@ -72,8 +72,10 @@ def test_old_uncertainty_module_names_are_in_the_package():
 def test_estimators_package_exports():
     import sisso_lite.estimators as est
 
-    assert est.__all__ == ["EnsembleMember", "SissoClassifier", "SissoEnsemble",
+    assert est.__all__ == ["CompositionClusterSplit", "EnsembleMember", "LeaveElementOut",
+                           "SissoCV", "SissoClassifier", "SissoEnsemble",
                            "SissoEnsembleClassifier", "SissoRegressor"]
+    assert sisso_lite.SissoCV is est.SissoCV
     assert sisso_lite.SissoClassifier is est.SissoClassifier
     assert sisso_lite.SissoEnsembleClassifier is est.SissoEnsembleClassifier
 

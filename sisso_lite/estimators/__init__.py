@@ -13,6 +13,9 @@
 * :mod:`.persistence` -- ``save_model`` / ``load_model`` (model files, format in
   :mod:`sisso_lite.io.model_json`); :mod:`.sisso_dir` -- ``run_sisso_dir`` (Fortran-style
   input folders);
+* :mod:`.model_selection` -- :class:`SissoCV` (cross-validated dimension and rung, one-SE
+  rule); :mod:`.splits` -- leave-cluster-out splitters for materials
+  (:class:`LeaveElementOut`, :class:`CompositionClusterSplit`);
 * :mod:`._validation` -- the input checks the estimators share.
 
 Importing this package registers both model-file classes (:mod:`.persistence`).
@@ -22,7 +25,9 @@ from sisso_lite.estimators.classifier import SissoClassifier
 from sisso_lite.estimators.ensemble import SissoEnsemble
 from sisso_lite.estimators.ensemble_classifier import SissoEnsembleClassifier
 from sisso_lite.estimators.ensemble_members import EnsembleMember
+from sisso_lite.estimators.model_selection import SissoCV
 from sisso_lite.estimators.regressor import SissoRegressor
+from sisso_lite.estimators.splits import CompositionClusterSplit, LeaveElementOut
 
-__all__ = ["EnsembleMember", "SissoClassifier", "SissoEnsemble", "SissoEnsembleClassifier",
-           "SissoRegressor"]
+__all__ = ["CompositionClusterSplit", "EnsembleMember", "LeaveElementOut", "SissoCV",
+           "SissoClassifier", "SissoEnsemble", "SissoEnsembleClassifier", "SissoRegressor"]

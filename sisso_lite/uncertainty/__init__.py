@@ -36,29 +36,43 @@ from sisso_lite.uncertainty.metrics import (
     uncertainty_metrics,
 )
 from sisso_lite.uncertainty.plotting import plot_calibration_curve, plot_parity_with_errorbars
+from sisso_lite.uncertainty.sensitivity import (
+    SensitivityResult,
+    ensemble_sensitivity,
+    local_elasticities,
+    partial_derivatives,
+    sensitivity_analysis,
+    sobol_indices,
+)
 
 __all__ = [
     "DEFAULT_LEVELS",
     "IsotonicRecalibration",
     "Recalibrator",
+    "SensitivityResult",
     "SigmaScaling",
     "calibration_curve",
     "check_uncertainty_inputs",
     "crps_gaussian",
+    "ensemble_sensitivity",
     "gaussian_interval",
     "interval_width",
+    "local_elasticities",
     "mace",
     "mae",
     "make_recalibrator",
     "miscalibration_area",
     "miscalibration_area_from_proportions",
     "nll_gaussian",
+    "partial_derivatives",
     "picp",
     "plot_calibration_curve",
     "plot_parity_with_errorbars",
     "rmse",
     "rmsce",
+    "sensitivity_analysis",
     "sharpness",
+    "sobol_indices",
     "spearman_error_sigma",
     "uncertainty_metrics",
 ]
