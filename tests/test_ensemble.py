@@ -286,3 +286,14 @@ def _classifier_ensemble_for_checks():
 @parametrize_with_checks([_classifier_ensemble_for_checks()])
 def test_sklearn_compatible_classifier_ensemble(estimator, check):
     check(estimator)
+
+
+def test_verbose_progress_bar_over_members(capsys):
+    X, y = _planted(n=30, noise=0.1, seed=5)
+    kw = dict(n_estimators=4, feature_dropout=0.2, random_state=1, batch=False)
+    quiet = SissoEnsemble(_template(), **kw).fit(X, y)
+    assert "ensemble members" not in capsys.readouterr().err
+    loud = SissoEnsemble(_template(), verbose=1, **kw).fit(X, y)
+    err = capsys.readouterr().err
+    assert "ensemble members" in err and "4/4" in err
+    np.testing.assert_array_equal(loud.predict_members(X), quiet.predict_members(X))

@@ -20,14 +20,14 @@ import os
 import warnings
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
+from joblib import delayed, effective_n_jobs
 from scipy import stats
 from sklearn.base import RegressorMixin, clone, is_classifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from sisso_lite.estimators._validation import check_units
-from sisso_lite.estimators.ensemble_base import EnsembleBase
+from sisso_lite.estimators.ensemble_base import EnsembleBase, fit_members
 from sisso_lite.estimators.ensemble_classifier import ClassifierEnsembleMethods
 from sisso_lite.estimators.ensemble_members import EnsembleMember, _fit_batched, _fit_member
 from sisso_lite.estimators.regressor import SissoRegressor
@@ -88,6 +88,9 @@ class SissoEnsemble(RegressorMixin, ClassifierEnsembleMethods, EnsembleBase):
         ``max_batch_bytes``; ``True``: whenever it fits; ``False``: never.
     max_batch_bytes : float
         Memory budget of the batched path (materialised space and member score matrices).
+    verbose : int
+        ``> 0``: a progress bar over the fitted members (per-member path; the batched path
+        fits all members at once, ~10 single fits for 100 members).
 
     Attributes
     ----------
@@ -108,7 +111,7 @@ class SissoEnsemble(RegressorMixin, ClassifierEnsembleMethods, EnsembleBase):
 
     def __init__(self, estimator=None, n_estimators=100, bootstrap=True, feature_dropout=0.2,
                  calibrate=None, predictive_std="spread", max_samples=None, random_state=None,
-                 n_jobs=None, batch="auto", max_batch_bytes=1e9):
+                 n_jobs=None, batch="auto", max_batch_bytes=1e9, verbose=0):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.bootstrap = bootstrap
@@ -120,6 +123,7 @@ class SissoEnsemble(RegressorMixin, ClassifierEnsembleMethods, EnsembleBase):
         self.n_jobs = n_jobs
         self.batch = batch
         self.max_batch_bytes = max_batch_bytes
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ validation
     def _template(self):
@@ -181,10 +185,10 @@ class SissoEnsemble(RegressorMixin, ClassifierEnsembleMethods, EnsembleBase):
         if models is None:
             # members are small problems: one numba thread each avoids thread-pool overhead
             threads = max(1, (os.cpu_count() or 1) // n_workers) if n_workers > 1 else 1
-            models = Parallel(n_jobs=self.n_jobs)(
-                delayed(_fit_member)(space, y_arr, rows, mask, params, threads)
-                for (_, rows, _), mask in zip(plans, masks, strict=True)
-            )
+            models = fit_members(
+                [delayed(_fit_member)(space, y_arr, rows, mask, params, threads)
+                 for (_, rows, _), mask in zip(plans, masks, strict=True)],
+                self.n_jobs, self.verbose)
         self.members_ = [
             EnsembleMember(rows=rows, dropped_features=dropped, descriptors=m.descriptors,
                            coefficients=np.asarray(m.coefficients[0], dtype=np.float64).copy(),

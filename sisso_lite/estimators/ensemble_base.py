@@ -13,14 +13,28 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from sisso_lite._validation import check_finite
 from sisso_lite.estimators._validation import check_integer
 
 __all__ = ["EnsembleBase"]
+
+
+def fit_members(jobs: list, n_jobs, verbose) -> list:
+    """Run the member jobs with joblib; a progress bar over finished members if ``verbose``.
+
+    Results come back in job order either way (joblib's ordered generator), so the members
+    do not depend on ``verbose`` or ``n_jobs``.
+    """
+    if not verbose:
+        return Parallel(n_jobs=n_jobs)(jobs)
+    done = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    return list(tqdm(done, total=len(jobs), desc="ensemble members", unit="member"))
 
 
 def has_string_columns(X) -> bool:

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import delayed
 from sklearn.base import ClassifierMixin, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sisso_lite.estimators.classifier import SissoClassifier
-from sisso_lite.estimators.ensemble_base import EnsembleBase, has_string_columns
+from sisso_lite.estimators.ensemble_base import EnsembleBase, fit_members, has_string_columns
 from sisso_lite.estimators.ensemble_members import EnsembleMember, _fit_classifier_member
 
 __all__ = ["SissoEnsembleClassifier"]
@@ -70,7 +70,7 @@ class ClassifierEnsembleMethods:
                     member.set_params(**{param: [value[j] for j in keep]})
             jobs.append(delayed(_fit_classifier_member)(
                 member, X_df.iloc[rows, keep], y_arr[rows]))
-        models = Parallel(n_jobs=self.n_jobs)(jobs)
+        models = fit_members(jobs, self.n_jobs, getattr(self, "verbose", 0))
         self.members_ = [
             EnsembleMember(rows=rows, dropped_features=dropped,
                            descriptors=[str(d) for d in m.descriptors_],
@@ -111,6 +111,8 @@ class SissoEnsembleClassifier(ClassifierMixin, ClassifierEnsembleMethods, Ensemb
         All member samples are drawn up front, so results do not depend on ``n_jobs``.
     n_jobs : int, optional
         Parallel members via joblib (honours ``joblib.parallel_config``, e.g. dask).
+    verbose : int
+        ``> 0``: a progress bar over the fitted members.
 
     Attributes
     ----------
@@ -126,7 +128,7 @@ class SissoEnsembleClassifier(ClassifierMixin, ClassifierEnsembleMethods, Ensemb
     """
 
     def __init__(self, estimator=None, n_estimators=100, bootstrap=True, feature_dropout=0.2,
-                 max_samples=None, random_state=None, n_jobs=None):
+                 max_samples=None, random_state=None, n_jobs=None, verbose=0):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.bootstrap = bootstrap
@@ -134,6 +136,7 @@ class SissoEnsembleClassifier(ClassifierMixin, ClassifierEnsembleMethods, Ensemb
         self.max_samples = max_samples
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     def _template(self) -> SissoClassifier:
         est = SissoClassifier() if self.estimator is None else clone(self.estimator)
