@@ -27,6 +27,8 @@ _LAZY = {
     "property_map": "sisso_lite.screening.stability_map",
     "evaluate_map": "sisso_lite.screening.stability_map",
     "load_foppa_candidates": "sisso_lite.screening.stability_map",
+    # subgroup-guided discovery (issue #13)
+    "SubgroupGuidedCampaign": "sisso_lite.screening.subgroup_guided",
 }
 
 __all__ = sorted(_LAZY)
