@@ -380,19 +380,7 @@ class Campaign:
 
     def run(self, n_rounds: int | None = None) -> Campaign:
         """Run rounds until the budget is spent (or ``n_rounds`` more rounds); returns self."""
-        bar = tqdm(total=self.budget, initial=min(self.n_measured, self.budget),
-                   disable=not self.progress, desc="campaign", unit="meas")
-        done_rounds = 0
-        try:
-            while (self._pending is not None or not self.done) and (
-                    n_rounds is None or done_rounds < n_rounds):
-                before = self.n_measured
-                self.step()
-                done_rounds += 1
-                bar.update(self.n_measured - before)
-                bar.set_postfix(round=self.round_ - 1, best=f"{self.best_value():.4g}")
-        finally:
-            bar.close()
+        run_rounds(self, n_rounds, "campaign")
         return self
 
     def suggest(self, n: int | None = None) -> pd.DataFrame:
@@ -578,3 +566,24 @@ def _restore(given, stored, what: str, path: Path):
                          f"{what}=... to Campaign.resume")
     return stored
 
+
+def run_rounds(campaign, n_rounds: int | None, desc: str) -> None:
+    """Step ``campaign`` until its budget is spent (or ``n_rounds`` more rounds), with a bar.
+
+    Shared by :class:`Campaign` and the screening campaigns: anything with ``step()``,
+    ``done``, ``budget``, ``n_measured``, ``round_``, ``best_value()``, ``progress`` and a
+    pending batch ``_pending`` (measured first after a resume).
+    """
+    bar = tqdm(total=campaign.budget, initial=min(campaign.n_measured, campaign.budget),
+               disable=not campaign.progress, desc=desc, unit="meas")
+    done_rounds = 0
+    try:
+        while (campaign._pending is not None or not campaign.done) and (
+                n_rounds is None or done_rounds < n_rounds):
+            before = campaign.n_measured
+            campaign.step()
+            done_rounds += 1
+            bar.update(campaign.n_measured - before)
+            bar.set_postfix(round=campaign.round_ - 1, best=f"{campaign.best_value():.4g}")
+    finally:
+        bar.close()

@@ -52,9 +52,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from sisso_lite.learning import pool as pool_checks
+from sisso_lite.learning.campaign import run_rounds
 from sisso_lite.learning.checkpoint import pool_fingerprint
 from sisso_lite.learning.metrics import top_fraction_mask
 from sisso_lite.learning.oracles import lookup_oracle, measure
@@ -343,19 +343,7 @@ class SubgroupGuidedCampaign:
 
     def run(self, n_rounds: int | None = None) -> SubgroupGuidedCampaign:
         """Run rounds until the budget is spent (or ``n_rounds`` more rounds); returns self."""
-        bar = tqdm(total=self.budget, initial=min(self.n_measured, self.budget),
-                   disable=not self.progress, desc="subgroup-guided", unit="meas")
-        done_rounds = 0
-        try:
-            while (self._pending is not None or not self.done) and (
-                    n_rounds is None or done_rounds < n_rounds):
-                before = self.n_measured
-                self.step()
-                done_rounds += 1
-                bar.update(self.n_measured - before)
-                bar.set_postfix(round=self.round_ - 1, best=f"{self.best_value():.4g}")
-        finally:
-            bar.close()
+        run_rounds(self, n_rounds, "subgroup-guided")
         return self
 
     def suggest(self, n: int | None = None) -> pd.DataFrame:
