@@ -29,6 +29,8 @@ DATA = {
                                                 "elements_atomic_features_PRL2015.csv"],
     "sisso_lite/datasets/data/rohr2020_oer": ["oer_plate_3496_A_Mn-Fe-Co-Ni-La-Ce.csv"],
     "sisso_lite/datasets/data/emery2017_abo3": ["PROVENANCE.md"],
+    "sisso_lite/datasets/data/frey2020_magnetic_order": ["magnetic_order_FM_AFM_test.csv"],
+    "sisso_lite/datasets/data/magndata_magnetic": ["magndata_labels.csv", "mcifs/1.6.mcif"],
 }
 NOT_COPIED = shutil.ignore_patterns(
     ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc", "*.nbi", "*.nbc",

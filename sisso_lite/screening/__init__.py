@@ -1,6 +1,12 @@
 """Screening workflows built on :mod:`sisso_lite.learning`: magnetic and stability screening,
 subgroup-guided discovery (the top layer below the command line).
 
+* stability: ``stability*.py`` (routes to E_hull, hull, formability, campaign, property map);
+* magnetic: ``magnetic_labels.py`` (mcif -> FM/AFM/FiM, geometry), ``magnetic_features.py``,
+  ``magnetic.py`` (P(FM) -> T +- sigma -> frustration), ``magnetic_campaign.py``
+  (P(FM)·EI(T_C));
+* subgroup-guided discovery: ``subgroup_guided.py`` and its private helpers.
+
 Names are imported on first use (the hull needs pymatgen, which is slow to import).
 """
 
@@ -27,6 +33,23 @@ _LAZY = {
     "property_map": "sisso_lite.screening.stability_map",
     "evaluate_map": "sisso_lite.screening.stability_map",
     "load_foppa_candidates": "sisso_lite.screening.stability_map",
+    # magnetic screening (issue #13)
+    "MagneticScreen": "sisso_lite.screening.magnetic",
+    "compare_with_frey": "sisso_lite.screening.magnetic",
+    "frustration": "sisso_lite.screening.magnetic",
+    "plot_screen": "sisso_lite.screening.magnetic",
+    "RAMIREZ_THRESHOLD": "sisso_lite.screening.magnetic",
+    "J_RATIO_THRESHOLD": "sisso_lite.screening.magnetic",
+    "MagneticFeatures": "sisso_lite.screening.magnetic_features",
+    "read_mcif": "sisso_lite.screening.magnetic_labels",
+    "order_from_moments": "sisso_lite.screening.magnetic_labels",
+    "magnetic_geometry": "sisso_lite.screening.magnetic_labels",
+    "magndata_table": "sisso_lite.screening.magnetic_labels",
+    "MCIFError": "sisso_lite.screening.magnetic_labels",
+    "FerromagnetCampaign": "sisso_lite.screening.magnetic_campaign",
+    "magndata_ferromagnet_pool": "sisso_lite.screening.magnetic_campaign",
+    "run_ferromagnet_benchmark": "sisso_lite.screening.magnetic_campaign",
+    "ferromagnet_strategies": "sisso_lite.screening.magnetic_campaign",
     # subgroup-guided discovery (issue #13)
     "SubgroupGuidedCampaign": "sisso_lite.screening.subgroup_guided",
 }
