@@ -108,8 +108,8 @@ class StructureBonding(UnitFeaturizer):
     Features (units): ``cn_mean`` (all sites) and ``cn_center`` (CrystalNN, "1");
     ``bond_center_ligand_{mean,min,max,std}`` (Angstrom); ``bond_distortion_center``
     (Baur's index mean |d - <d>|/<d> of each centre, "1");
-    ``angle_center_ligand_center_{mean,min,max,std}`` (deg); ``bvs_center``, ``bvs_ligand`` (mean bond-valence sums,
-    valence units "1", ligands negative); ``gii`` (global instability index
+    ``angle_center_ligand_center_{mean,min,max,std}`` (deg); ``bvs_center``, ``bvs_ligand``
+    (mean bond-valence sums, valence units "1", ligands negative); ``gii`` (global instability index
     sqrt(<(BVS - V)^2>), "1"); per pair ``bond_<A>-<B>_{mean,min,max,std}`` (Angstrom).
     """
 

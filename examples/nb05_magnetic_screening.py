@@ -49,8 +49,12 @@ the mean M–X–M angle of the first-shell bridges (Goodenough–Kanamori: ~180
 superexchange, ~90° FM). Unreadable files raise an error that names the file."""),
     ("code", """\
 from sisso_lite.datasets.magnetic import load_magndata_labels, magndata_mcif_path
-from sisso_lite.screening.magnetic_labels import (MCIFError, magnetic_geometry,
-                                                  order_from_moments, read_mcif)
+from sisso_lite.screening.magnetic_labels import (
+    MCIFError,
+    magnetic_geometry,
+    order_from_moments,
+    read_mcif,
+)
 
 rows = {}
 for mid in ("0.1", "1.6", "0.767", "0.274", "0.2"):
@@ -137,10 +141,15 @@ indicator (J1–J2 square lattice: Néel order is lost at J2/J1 = 1/2; Chandra &
     ("code", """\
 from pathlib import Path
 
+import sisso_lite
 from sisso_lite.screening.magnetic import frustration
 from sisso_lite.screening.magnetic_features import MagneticFeatures
 
-hr = Path("../tests/data/wannier/SrMnO3/abinito_w90_up_hr.dat.gz")
+# the bundled test data, beside the source tree (editable install) or above the notebook
+rel = "tests/data/wannier/SrMnO3/abinito_w90_up_hr.dat.gz"
+roots = [Path(sisso_lite.__file__).resolve().parents[1], Path.cwd().resolve(),
+         *Path.cwd().resolve().parents]
+hr = next(root / rel for root in roots if (root / rel).is_file())
 smo = pd.DataFrame({"formula": ["SrMnO3"], "hr_dat": [str(hr)], "magnetic_element": ["Mn"]},
                    index=["SrMnO3"])
 F, units = MagneticFeatures(u=3.0).transform(smo)
@@ -159,9 +168,11 @@ a model that never saw it). Unconstrained EI chases every high ordering temperat
 antiferromagnets included; the constrained acquisition weights EI by P(FM) and measures EI
 against the best *ferromagnet* found so far."""),
     ("code", """\
-from sisso_lite.screening.magnetic_campaign import (ferromagnet_strategies,
-                                                    magndata_ferromagnet_pool,
-                                                    run_ferromagnet_benchmark)
+from sisso_lite.screening.magnetic_campaign import (
+    ferromagnet_strategies,
+    magndata_ferromagnet_pool,
+    run_ferromagnet_benchmark,
+)
 
 pool = magndata_ferromagnet_pool(load_magndata_labels(with_temperature=True).iloc[::2])
 print(f"pool {len(pool)}, ferro/ferrimagnets {int(pool.is_fm.sum())}, out-of-fold P(FM) AUC "

@@ -200,7 +200,8 @@ ax.errorbar(a / (a + b), yy, xerr=[a / (a + b) - lo, hi - a / (a + b)], fmt="non
             ecolor="0.5", capsize=2)
 ax.scatter(a / (a + b), yy, c=colors, zorder=3)
 ax.axvline(camp.rounds_.base_rate.iloc[-1], c="k", ls=":", lw=0.8, label="base rate")
-ax.set_yticks(yy, [f"{r} (n={n})" for r, n in zip(top_rules.rule, top_rules.n_tested)],
+ax.set_yticks(yy, [f"{r} (n={n})"
+                   for r, n in zip(top_rules.rule, top_rules.n_tested, strict=True)],
               fontsize=7)
 ax.set(xlabel="confirmed precision (posterior, 95 %)", title="(c) rules tested")
 ax.legend(fontsize=8)
