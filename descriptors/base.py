@@ -35,8 +35,13 @@ def naming_errors(material: object) -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        name = material_name(material)
+        name = material_name(material) or repr(material)
         message = str(exc) if str(exc) else type(exc).__name__
+        if isinstance(exc, KeyError) and exc.args:  # str(KeyError) is only the quoted key
+            key = exc.args[0]
+            kind = "element" if isinstance(key, str) and len(key) <= 3 and key[:1].isupper() \
+                else "key"
+            message = f"unknown {kind} {key!r} (not in the property tables)"
         if message.startswith(f"{name}:"):
             raise
         raise ValueError(f"{name}: {message}") from exc

@@ -24,5 +24,7 @@ def check_finite(arr: np.ndarray, names: Sequence[str] | None, what: str) -> Non
     j = int(np.nonzero(~finite.all(axis=0))[0][0])
     col = arr[:, j]
     kind = "NaN" if np.isnan(col).any() else "inf"
+    rows = np.flatnonzero(~finite[:, j])
     label = f" in column {names[j]!r}" if names is not None else ""
-    raise ValueError(f"{what} contains {kind}{label}; remove or impute these values")
+    where = f" at row {int(rows[0])}" + (f" (and {rows.size - 1} more)" if rows.size > 1 else "")
+    raise ValueError(f"{what} contains {kind}{label}{where}; remove or impute these values")

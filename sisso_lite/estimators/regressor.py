@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Options
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sisso_lite._threads import numba_threads
+from sisso_lite._validation import check_finite
 from sisso_lite.estimators._base import SissoBase
 from sisso_lite.estimators._validation import (
     check_feature_names,
@@ -150,6 +151,12 @@ class SissoRegressor(RegressorMixin, SissoBase):
             _, names = dataframe_to_array(X)
             if named:
                 names = check_feature_names(names)
+        try:  # name the row of a NaN/inf target before sklearn's generic message
+            y_float = np.asarray(y, dtype=np.float64)
+        except (TypeError, ValueError):
+            y_float = None
+        if y_float is not None and y_float.ndim == 1:
+            check_finite(y_float, None, "y")
         X_arr, y_arr = validate_data(self, X, y, y_numeric=True, ensure_min_samples=2,
                                      dtype=np.float64)
         if not named:  # arrays, or DataFrames without string column names
@@ -236,12 +243,15 @@ class SissoRegressor(RegressorMixin, SissoBase):
         if isinstance(X, pd.DataFrame):
             cols = {str(c) for c in X.columns}
             missing = [n for n in needed if n not in cols]
+            present = [n for n in needed if n in cols]
+            if present and all(X[n].dtype.kind in "biuf" for n in present):
+                check_finite(X[present].to_numpy(dtype=np.float64), present, "X")
         try:
             return validate_data(self, X, reset=False, dtype=np.float64)
         except ValueError as exc:
             if missing:
                 raise ValueError(
-                    f"{exc}\nX lacks the primary feature(s) {missing} needed by the model"
+                    f"X lacks the primary feature(s) {missing} needed by the model\n{exc}"
                 ) from exc
             raise
 

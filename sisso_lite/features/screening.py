@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 import numba
 import numpy as np
 
+from .distributed import blocks_backend, screen_blocks, worth_blocking
 from .expression import Expression
 from .fused import chunk_bounds, partner_lists, screen_last_rung_chunks
 from .generate import MAX_PER_PAIR, MODE_VALUES, generate_rung
 from .kernels import SELECTABLE, pearson_score_one
+from .memory import check_screen
 from .operators import operator_mask
 from .select import select_indices, tie_ranks, unit_rows_nb
 from .storage import StoredValues
@@ -77,6 +79,7 @@ def screen_space(
     selectable = (status == SELECTABLE) & allowed
     stored = np.flatnonzero(selectable)
     fast = scorer.fast_path() if hasattr(scorer, "fast_path") else None
+    check_screen(space, store, n_sis, keep, 8 * numba.get_num_threads(), fast is None)
     if fast is not None:
         stored_scores, n_valid, last = _screen_fast(space, store, fast, selectable, allowed,
                                                     flags, keep)  # fmt: skip
@@ -125,11 +128,16 @@ def _screen_fast(
     if space.n_rungs_ >= 1:
         inputs = space._rung_inputs(None, flags)
         last = _LastRung(space, inputs, allowed, keep, fast)
+    n_workers = blocks_backend() if last is not None else None
+    if n_workers is not None and not worth_blocking(last, store):
+        n_workers = None
+    if n_workers is not None:  # last rung in blocks through joblib (distributed.py)
+        screen_blocks(last, store, n_workers)
     for lo, hi, window in store.blocks():
         shift = lo - store.start
         index = lo + np.flatnonzero(selectable[lo:hi])
         scores[index] = pearson_scores_at(window, index - shift, *fast)
-        if last is not None:
+        if last is not None and n_workers is None:
             i_lo, i_hi = (lo, hi) if store.n_virtual else (last.tier_start, store.n_total)
             last.screen(i_lo, i_hi, window, store.start, shift)
     if last is None:

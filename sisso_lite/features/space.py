@@ -18,6 +18,7 @@ from .generate import (
     generate_rung,
 )
 from .kernels import SELECTABLE
+from .memory import check_rung_records, check_rung_values
 from .operators import (
     ALL_OPERATORS,
     CODE,
@@ -66,6 +67,12 @@ class FeatureSpace:
         validity checks as gfortran's ``maxval``/``minval`` do. Default False: those unary
         operators only act on dimensionless features, ``cbrt`` is the real cube root and any
         non-finite value invalidates a feature.
+    memory_limit : int, float or str, optional
+        Bytes the space may hold (``"4GB"``, ``"50%"`` of RAM, ``"none"``); default: the
+        environment variable ``SISSO_LITE_MEMORY_LIMIT``, else 75 % of RAM. A rung or
+        screen whose estimated memory exceeds it raises
+        :class:`~sisso_lite.features.memory.MemoryLimitError` before allocating
+        (:mod:`sisso_lite.features.memory`).
     """
 
     def __init__(
@@ -75,12 +82,14 @@ class FeatureSpace:
         max_abs_value: float = 1e5,
         min_abs_value: float = 1e-3,
         fortran_compatible: bool = False,
+        memory_limit: int | float | str | None = None,
     ) -> None:
         self.operators = operators
         self.max_complexity = max_complexity
         self.max_abs_value = max_abs_value
         self.min_abs_value = min_abs_value
         self.fortran_compatible = fortran_compatible
+        self.memory_limit = memory_limit
 
     # ================================================================= build
     def build(
@@ -230,6 +239,7 @@ class FeatureSpace:
             arg_a.append(out[1][:n_out].copy())
             arg_b.append(out[2][:n_out].copy())
             fids.append(out[4][:n_out].copy())
+            check_rung_records(self, rung, sum(len(c) for c in codes))
         code = np.concatenate(codes)
         a = np.concatenate(arg_a)
         b = np.concatenate(arg_b)
@@ -247,6 +257,7 @@ class FeatureSpace:
         # pair two of its features: 1 + 2 * its lowest complexity > max_complexity
         virtual = (VIRTUAL_TIER and rung == self.n_rungs_ - 1 and len(comp) > 0
                    and 1 + 2 * int(comp.min()) > self.max_complexity)  # fmt: skip
+        check_rung_values(self, rung, len(code), virtual)
         if not virtual:
             grown = np.empty((n_total + len(code), self.n_samples_))
             grown[:n_total] = self._operand_rows

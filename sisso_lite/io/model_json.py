@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from sisso_lite._compat import forward_moved
+from sisso_lite.io._model_check import self_check
 from sisso_lite.io.errors import ModelFileError
 
 __all__ = [
@@ -396,7 +397,9 @@ def estimator_from_dict(data: dict[str, Any], classes: Mapping[str, type],
     model.model_file_info_ = {k: data.get(k) for k in
                               ("format_version", "package_version", "created", "units",
                                "feature_names")}
+    self_check(model)
     return model
+
 
 
 def load_estimator(path: str | Path, classes: Mapping[str, type],

@@ -534,14 +534,17 @@ class Campaign:
                              else "<custom>", "surrogate", path)
         acquisition = _restore(acquisition, cfg["acquisition"], "acquisition", path)
         feasibility = _restore(feasibility, cfg["feasibility"], "feasibility", path)
-        camp = cls(pool, target=cfg["target"], oracle=oracle, features=cfg["features"],
-                   surrogate=surrogate, acquisition=acquisition, goal=cfg["goal"],
-                   batch_size=cfg["batch_size"], n_initial=cfg["n_initial"],
-                   initial=cfg["initial"], budget=cfg["budget"],
-                   random_state=cfg["random_state"], checkpoint=path, progress=progress,
-                   acquisition_params=cfg["acquisition_params"],
-                   batch_strategy=cfg["batch_strategy"], feasibility=feasibility,
-                   id_column=cfg["id_column"])
+        try:
+            camp = cls(pool, target=cfg["target"], oracle=oracle, features=cfg["features"],
+                       surrogate=surrogate, acquisition=acquisition, goal=cfg["goal"],
+                       batch_size=cfg["batch_size"], n_initial=cfg["n_initial"],
+                       initial=cfg["initial"], budget=cfg["budget"],
+                       random_state=cfg["random_state"], checkpoint=path, progress=progress,
+                       acquisition_params=cfg["acquisition_params"],
+                       batch_strategy=cfg["batch_strategy"], feasibility=feasibility,
+                       id_column=cfg["id_column"])
+        except (TypeError, ValueError) as err:  # corrupt settings or a damaged pool copy
+            raise CheckpointError(f"{path}: cannot resume: {err}") from err
         if pool_fingerprint(camp.pool, camp._fingerprint_columns()) != data["pool_fingerprint"]:
             raise CheckpointError(f"{path}: the given pool differs from the campaign's pool "
                                   "(features, target, ids or index changed)")
@@ -550,6 +553,10 @@ class Campaign:
             if not 0 <= rec["position"] < n_pool:
                 raise CheckpointError(f"{path}: corrupt checkpoint: record {i} points at row "
                                       f"{rec['position']} of a pool of {n_pool}")
+        if data["pending"] is not None and \
+                not all(0 <= p < n_pool for p in data["pending"]["positions"]):
+            raise CheckpointError(f"{path}: corrupt checkpoint: the pending batch points "
+                                  f"outside the pool of {n_pool} rows")
         camp._records = data["records"]
         camp._rounds = data["rounds"]
         camp._pending = data["pending"]

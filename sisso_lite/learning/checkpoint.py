@@ -115,14 +115,81 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
                               f"(this sisso-lite writes version {CHECKPOINT_VERSION})")
     if not isinstance(data["records"], list) or not isinstance(data["rounds"], list):
         raise CheckpointError(f"{path}: corrupt checkpoint: records/rounds are not lists")
+    if not isinstance(data["config"], dict):
+        raise CheckpointError(f"{path}: corrupt checkpoint: config is not a JSON object")
+    missing = [k for k in _CONFIG if k not in data["config"]]
+    if missing:
+        raise CheckpointError(f"{path}: corrupt checkpoint: config lacks {', '.join(missing)}")
+    if not isinstance(data["pool_fingerprint"], str):
+        raise CheckpointError(f"{path}: corrupt checkpoint: pool_fingerprint is not a string")
     for i, rec in enumerate(data["records"]):
-        if not isinstance(rec, dict) or not {"position", "status", "round"} <= rec.keys():
-            raise CheckpointError(f"{path}: corrupt checkpoint: record {i} lacks "
-                                  "position/status/round")
-        if rec["status"] == "ok" and rec.get("value") is None:
-            raise CheckpointError(f"{path}: corrupt checkpoint: record {i} is 'ok' "
-                                  "without a value")
+        _check_record(path, i, rec)
+    for i, rnd in enumerate(data["rounds"]):
+        if not isinstance(rnd, dict) or not _is_int(rnd.get("round")):
+            raise CheckpointError(f"{path}: corrupt checkpoint: round {i} has no integer "
+                                  "'round'")
+    if data["pending"] is not None:
+        _check_pending(path, data["pending"])
     return data
+
+
+#: the configuration keys a checkpoint must hold (written by ``Campaign.save``)
+_CONFIG = ("target", "features", "id_column", "mode", "oracle", "surrogate",
+           "surrogate_is_preset", "acquisition", "acquisition_params", "goal", "batch_size",
+           "n_initial", "initial", "budget", "random_state", "batch_strategy", "feasibility")
+_PENDING_LISTS = ("pred_mean", "pred_std", "acquisition")
+_PENDING = ("round", "positions", "note", "formula", "fit_seconds", "acquisition_seconds",
+            "n_undefined", "rmse_unmeasured", *_PENDING_LISTS)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_record(path: Path, i: int, rec: Any) -> None:
+    where = f"{path}: corrupt checkpoint: record {i}"
+    if not isinstance(rec, dict) or not {"position", "status", "round"} <= rec.keys():
+        raise CheckpointError(f"{where} lacks position/status/round")
+    if not (_is_int(rec["position"]) and _is_int(rec["round"])):
+        raise CheckpointError(f"{where}: position and round must be integers, got "
+                              f"{rec['position']!r}, {rec['round']!r}")
+    if rec["status"] not in ("ok", "failed", "prior"):
+        raise CheckpointError(f"{where}: unknown status {rec['status']!r}")
+    value = rec.get("value")
+    if rec["status"] in ("ok", "prior") and value is None:
+        raise CheckpointError(f"{where} is {rec['status']!r} without a value")
+    if value is not None and not _is_number(value):
+        raise CheckpointError(f"{where}: value {value!r} is not a number")
+    for key in ("pred_mean", "pred_std", "acquisition", "fit_seconds", "acquisition_seconds"):
+        if rec.get(key) is not None and not _is_number(rec[key]):
+            raise CheckpointError(f"{where}: {key} {rec[key]!r} is not a number")
+    for key in ("message", "formula"):
+        if key in rec and not isinstance(rec[key], str):
+            raise CheckpointError(f"{where}: {key} is not a string")
+
+
+def _check_pending(path: Path, pending: Any) -> None:
+    where = f"{path}: corrupt checkpoint: pending batch"
+    if not isinstance(pending, dict) or not set(_PENDING) <= pending.keys():
+        raise CheckpointError(f"{where} lacks {', '.join(_PENDING)}")
+    positions = pending["positions"]
+    if not _is_int(pending["round"]) or not isinstance(positions, list) or \
+            not all(_is_int(p) for p in positions):
+        raise CheckpointError(f"{where}: round and positions must be integers")
+    for key in _PENDING_LISTS:
+        values = pending[key]
+        if not isinstance(values, list) or len(values) != len(positions) or \
+                not all(v is None or _is_number(v) for v in values):
+            raise CheckpointError(f"{where}: {key} must hold {len(positions)} numbers")
+    for key in ("fit_seconds", "acquisition_seconds", "n_undefined"):
+        if not _is_number(pending[key]):
+            raise CheckpointError(f"{where}: {key} is not a number")
+    if not (isinstance(pending["note"], str) and isinstance(pending["formula"], str)):
+        raise CheckpointError(f"{where}: note and formula must be strings")
 
 
 # --------------------------------------------------------------------------- the pool
