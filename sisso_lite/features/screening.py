@@ -13,7 +13,9 @@ Selection rules (Fortran SISSO v3.5 ``FC.f90``: ``update_select``, ``dup_scheck(
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,33 @@ if TYPE_CHECKING:  # annotations only: space.py calls screen_space with itself
 
 SCORE_TOL = 1e-8
 _VALUES_CHUNK_BYTES = 16 * 2**20
+#: a progress bar is shown only for a last rung screened in at least this many steps
+#: (windows of virtual rows, or groups of kernel chunks)
+PROGRESS_MIN_STEPS = 4
+_PROGRESS: ContextVar[bool] = ContextVar("sisso_lite_screen_progress", default=False)
+
+
+@contextmanager
+def screen_progress(enabled: bool = True) -> Iterator[None]:
+    """Within the block, :func:`screen_space` (``FeatureSpace.screen``) shows a tqdm bar
+    over the last-rung screen (tier features screened, candidates counted) when it runs in
+    at least :data:`PROGRESS_MIN_STEPS` steps. Set by the SISSO driver when ``verbose``;
+    the screened features do not depend on it. The setting is per thread (a context
+    variable), so concurrent screens in other threads are not affected."""
+    token = _PROGRESS.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def _progress_bar(total: int, n_steps: int):
+    """A tqdm bar over ``total`` tier features, or None (too few steps for a bar)."""
+    if n_steps < PROGRESS_MIN_STEPS or total <= 0:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=int(total), desc="SIS last rung", unit="feature", leave=False)
 
 
 @dataclass(frozen=True)
@@ -58,8 +87,15 @@ def screen_space(
     exclude: Iterable[str] | None,
     rows: Sequence[int] | np.ndarray | None,
     allowed_primary: Sequence[bool] | np.ndarray | None,
+    progress: bool | None = None,
 ) -> list[ScreenedFeature]:
-    """Implementation of :meth:`FeatureSpace.screen`."""
+    """Implementation of :meth:`FeatureSpace.screen`.
+
+    ``progress``: a tqdm bar over the last-rung screen when it has enough steps (None: as
+    set by :func:`screen_progress`, default off); results do not depend on it.
+    """
+    if progress is None:
+        progress = _PROGRESS.get()
     if n_sis < 1:
         raise ValueError("n_sis must be >= 1")
     excluded = set(exclude or ())
@@ -82,7 +118,7 @@ def screen_space(
     check_screen(space, store, n_sis, keep, 8 * numba.get_num_threads(), fast is None)
     if fast is not None:
         stored_scores, n_valid, last = _screen_fast(space, store, fast, selectable, allowed,
-                                                    flags, keep)  # fmt: skip
+                                                    flags, keep, progress)  # fmt: skip
     else:  # generic scorers read materialised rows
         values = store.full(cache=rows is None)
         stored_scores = np.full(store.n_total, np.nan)
@@ -90,7 +126,7 @@ def screen_space(
             [scorer.score_block(values[block]) for block in _blocks(stored, n_rows)]
             or [np.empty(0)]
         )
-        n_valid, last = (_screen_last_rung(space, scorer, values, allowed, keep)
+        n_valid, last = (_screen_last_rung(space, scorer, values, allowed, keep, progress)
                          if space.n_rungs_ >= 1 else (0, []))  # fmt: skip
     stored_scores = stored_scores[stored]
     cands: list[tuple[float, int, int, int]] = []  # (score, code, a, b); code -1 = stored a
@@ -114,12 +150,14 @@ def screen_space(
 
 def _screen_fast(
     space: FeatureSpace, store: StoredValues, fast: tuple, selectable: np.ndarray,
-    allowed: np.ndarray, flags: list | None, keep: int,
+    allowed: np.ndarray, flags: list | None, keep: int, progress: bool = False,
 ) -> tuple[np.ndarray, int, list[tuple[float, int, int, int]]]:  # fmt: skip
     """Pearson screen block by block over the (partly virtual) stored rows.
 
     Returns the scores of the stored features (NaN where not selectable), the number of
     valid last-rung candidates and the best ``keep`` of them ``(score, code, a, b)``.
+    ``progress``: a bar over the windows of virtual rows, or (all rows stored, one window)
+    over groups of the kernel's chunks (:meth:`_LastRung.screen`); the same calls either way.
     """
     scores = np.full(store.n_total, np.nan)
     index = np.flatnonzero(selectable[: store.start])
@@ -133,13 +171,25 @@ def _screen_fast(
         n_workers = None
     if n_workers is not None:  # last rung in blocks through joblib (distributed.py)
         screen_blocks(last, store, n_workers)
-    for lo, hi, window in store.blocks():
-        shift = lo - store.start
-        index = lo + np.flatnonzero(selectable[lo:hi])
-        scores[index] = pearson_scores_at(window, index - shift, *fast)
-        if last is not None and n_workers is None:
-            i_lo, i_hi = (lo, hi) if store.n_virtual else (last.tier_start, store.n_total)
-            last.screen(i_lo, i_hi, window, store.start, shift)
+    bar = None  # windows of virtual rows; one window: the kernel's chunks (screen())
+    if progress and last is not None and n_workers is None and store.n_virtual:
+        n_windows = -(-(store.n_total - store.start) // store.block_rows)
+        bar = _progress_bar(store.n_total - store.start, n_windows)
+    try:
+        for lo, hi, window in store.blocks():
+            shift = lo - store.start
+            index = lo + np.flatnonzero(selectable[lo:hi])
+            scores[index] = pearson_scores_at(window, index - shift, *fast)
+            if last is not None and n_workers is None:
+                i_lo, i_hi = (lo, hi) if store.n_virtual else (last.tier_start, store.n_total)
+                last.screen(i_lo, i_hi, window, store.start, shift,
+                            progress=progress and not store.n_virtual)  # fmt: skip
+                if bar is not None:
+                    bar.set_postfix(candidates=f"{last.n_valid:,}", refresh=False)
+                    bar.update(i_hi - i_lo)
+    finally:
+        if bar is not None:
+            bar.close()
     if last is None:
         return scores, 0, []
     return scores, last.n_valid, last.best()
@@ -163,19 +213,50 @@ class _LastRung:
         empty = np.empty(0, np.int64)
         self.top = (np.empty(0), empty, empty, empty)  # score, code, a, b; best first
 
-    def screen(self, lo: int, hi: int, values: np.ndarray, start: int, shift: int) -> None:
-        """Candidates of tier features ``[lo, hi)``; ``values`` rows as in the kernel."""
+    def screen(self, lo: int, hi: int, values: np.ndarray, start: int, shift: int,
+               progress: bool = False) -> None:  # fmt: skip
+        """Candidates of tier features ``[lo, hi)``; ``values`` rows as in the kernel.
+
+        ``progress``: run the kernel's chunks in groups of one per numba thread, with a bar
+        over them (when there are at least :data:`PROGRESS_MIN_STEPS` groups). Every chunk
+        gets the same bounds and threshold as in the single call and the per-chunk outputs
+        are concatenated in chunk order, so the result is the same.
+        """
         space, inputs = self.space, self.inputs
-        n_chunks = 8 * numba.get_num_threads() if hi - lo > 1000 else 1
+        n_threads = numba.get_num_threads()
+        n_chunks = 8 * n_threads if hi - lo > 1000 else 1
         bounds = chunk_bounds(space._complexity, space.max_complexity, self.older[1], lo, hi,
                               n_chunks)  # fmt: skip
-        n_valid, n_top, score, code, a, b = screen_last_rung_chunks(
-            bounds, self.opmask, space._op, space._a, space._b, space._complexity,
-            space.max_complexity, inputs["right_first"], inputs["unit_id"], inputs["nonzero"],
-            inputs["positive"], inputs["dimensionless"], self.allowed, values, start, shift,
-            space._fortran, space._lower, space._upper, *self.older, *self.tier, *self.fast,
-            self.keep, self.top[0][-1] if len(self.top[0]) == self.keep else -np.inf,
-        )  # fmt: skip
+        threshold = self.top[0][-1] if len(self.top[0]) == self.keep else -np.inf
+
+        def run(bnds: np.ndarray) -> tuple:
+            return screen_last_rung_chunks(
+                bnds, self.opmask, space._op, space._a, space._b, space._complexity,
+                space.max_complexity, inputs["right_first"], inputs["unit_id"],
+                inputs["nonzero"], inputs["positive"], inputs["dimensionless"], self.allowed,
+                values, start, shift, space._fortran, space._lower, space._upper, *self.older,
+                *self.tier, *self.fast, self.keep, threshold,
+            )  # fmt: skip
+
+        bar = None
+        if progress:
+            cuts = np.arange(0, len(bounds) - 1, n_threads)  # first chunk of each group
+            bar = _progress_bar(hi - lo, len(cuts))
+        if bar is None:
+            n_valid, n_top, score, code, a, b = run(bounds)
+        else:
+            parts = []
+            try:
+                for g, c0 in enumerate(cuts):
+                    c1 = cuts[g + 1] if g + 1 < len(cuts) else len(bounds) - 1
+                    parts.append(run(np.ascontiguousarray(bounds[c0 : c1 + 1])))
+                    n_so_far = self.n_valid + sum(int(p[0].sum()) for p in parts)
+                    bar.set_postfix(candidates=f"{n_so_far:,}", refresh=False)
+                    bar.update(int(bounds[c1] - bounds[c0]))
+            finally:
+                bar.close()
+            n_valid, n_top, score, code, a, b = (np.concatenate(col)
+                                                for col in zip(*parts, strict=True))
         self.n_valid += int(n_valid.sum())
         filled = np.arange(score.shape[1])[None, :] < n_top[:, None]
         merged = [np.concatenate([old, new[filled]])
@@ -213,9 +294,13 @@ def _blocks(indices: np.ndarray, n_rows: int) -> list[np.ndarray]:
 
 
 def _screen_last_rung(
-    space: FeatureSpace, scorer: Any, values: np.ndarray, allowed: np.ndarray, keep: int
+    space: FeatureSpace, scorer: Any, values: np.ndarray, allowed: np.ndarray, keep: int,
+    progress: bool = False,
 ) -> tuple[int, list[tuple[float, int, int, int]]]:
-    """Last rung for a generic scorer: blocks of candidate values scored by ``score_block``."""
+    """Last rung for a generic scorer: blocks of candidate values scored by ``score_block``.
+
+    ``progress``: a bar over the tier features (updated per block of candidates).
+    """
     inputs = space._rung_inputs(values)
     rung = space.n_rungs_
     opmask = np.array(operator_mask(space.operator_sets_[rung - 1]), dtype=np.bool_)
@@ -229,25 +314,37 @@ def _screen_last_rung(
     threshold = -np.inf
     n_valid_total = 0
     i_pos, j_pos = start, -1
-    while i_pos < n_total:
-        n_out, n_valid, i_pos, j_pos = generate_rung(
-            MODE_VALUES, i_pos, j_pos, n_total, start, True, opmask, space._op, space._a,
-            space._b, space._complexity, space.max_complexity, inputs["suffix_min"],
-            inputs["right_first"], inputs["unit_id"], inputs["nonzero"], inputs["positive"],
-            inputs["dimensionless"], allowed, values, space._fortran, space._lower,
-            space._upper, space._tag[:n_rows], code, a, b, np.empty(cap, np.int8),
-            np.empty(cap), block,
-        )  # fmt: skip
-        n_valid_total += n_valid
-        if n_out == 0:
-            continue
-        scores = np.asarray(scorer.score_block(block[:n_out]), dtype=np.float64)
-        good = np.flatnonzero(scores >= threshold)
-        best.extend((float(scores[k]), int(code[k]), int(a[k]), int(b[k])) for k in good)
-        if len(best) > 2 * keep:
-            best.sort(key=lambda c: -c[0])
-            best = best[:keep]
-            threshold = best[-1][0]
+    bar = None
+    if progress:  # blocks of ~cap candidates: a bar when the rung fills a few of them
+        n_tier = int(np.count_nonzero(allowed[start:n_total]))
+        n_older = int(np.count_nonzero(allowed[:start]))
+        bar = _progress_bar(n_total - start, n_tier * (n_older + n_tier) // cap)
+    try:
+        while i_pos < n_total:
+            if bar is not None:
+                bar.set_postfix(candidates=f"{n_valid_total:,}", refresh=False)
+                bar.update(i_pos - start - bar.n)
+            n_out, n_valid, i_pos, j_pos = generate_rung(
+                MODE_VALUES, i_pos, j_pos, n_total, start, True, opmask, space._op, space._a,
+                space._b, space._complexity, space.max_complexity, inputs["suffix_min"],
+                inputs["right_first"], inputs["unit_id"], inputs["nonzero"],
+                inputs["positive"], inputs["dimensionless"], allowed, values, space._fortran,
+                space._lower, space._upper, space._tag[:n_rows], code, a, b,
+                np.empty(cap, np.int8), np.empty(cap), block,
+            )  # fmt: skip
+            n_valid_total += n_valid
+            if n_out == 0:
+                continue
+            scores = np.asarray(scorer.score_block(block[:n_out]), dtype=np.float64)
+            good = np.flatnonzero(scores >= threshold)
+            best.extend((float(scores[k]), int(code[k]), int(a[k]), int(b[k])) for k in good)
+            if len(best) > 2 * keep:
+                best.sort(key=lambda c: -c[0])
+                best = best[:keep]
+                threshold = best[-1][0]
+    finally:
+        if bar is not None:
+            bar.close()
     best.sort(key=lambda c: -c[0])
     return n_valid_total, best[:keep]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from math import comb
 from typing import Any, Protocol
@@ -133,7 +134,12 @@ def sisso_loop(space, strategy: SissoStrategy, *, n_dim: int, n_sis: int,
     strategy : SissoStrategy
     n_dim, n_sis : int
     verbose : bool
-        A tqdm progress bar over the dimensions.
+        A tqdm progress bar over the dimensions, and (inner bars, removed when done) over
+        the last-rung screen when it runs in several steps
+        (:func:`sisso_lite.features.screening.screen_progress`). From ``d >= 3`` the
+        dimension bar names the L0 search that runs; ``RegressionStrategy(progress=True)``
+        (as :func:`run_sisso` passes it) adds a bar over that search. Results do not
+        depend on it.
     release_space : bool
         ``space.release()`` right after the last screen (the last L0 then does not hold the
         feature values): for callers that do not reuse ``space``.
@@ -151,7 +157,8 @@ def sisso_loop(space, strategy: SissoStrategy, *, n_dim: int, n_sis: int,
         dims = tqdm(dims, desc=desc, unit="dim")
     for d in dims:
         t0, c0 = time.perf_counter(), time.process_time()
-        new = strategy.screen(space, int(n_sis), exclude)
+        with _screen_progress(verbose):
+            new = strategy.screen(space, int(n_sis), exclude)
         timings["sis"][d] = time.perf_counter() - t0
         timings["sis_cpu"][d] = time.process_time() - c0
         if release_space and d == int(n_dim):
@@ -167,6 +174,9 @@ def sisso_loop(space, strategy: SissoStrategy, *, n_dim: int, n_sis: int,
         if len(out.union) < d:
             break
         F = np.column_stack(union_vals)
+        if verbose and d >= L0_PROGRESS_MIN_DIM and hasattr(dims, "set_postfix_str"):
+            dims.set_postfix_str(f"L0 over C({F.shape[1]}, {d}) = {comb(F.shape[1], d):,} "
+                                 "models")
         t0, c0 = time.perf_counter(), time.process_time()
         found = strategy.l0(F, d)
         timings["l0"][d] = time.perf_counter() - t0
@@ -181,6 +191,19 @@ def sisso_loop(space, strategy: SissoStrategy, *, n_dim: int, n_sis: int,
         if not go_on:
             break
     return out
+
+
+#: the L0 search shows its own progress bar (``verbose``) from this dimension on
+L0_PROGRESS_MIN_DIM = 3
+
+
+def _screen_progress(verbose: bool):
+    """The last-rung screen bar (:func:`~sisso_lite.features.screening.screen_progress`)."""
+    if not verbose:
+        return nullcontext()
+    from sisso_lite.features.screening import screen_progress
+
+    return screen_progress(True)
 
 
 class RegressionStrategy:
@@ -198,10 +221,13 @@ class RegressionStrategy:
     task_weighting : {1, 2}
     screen_kw : dict
         ``rows`` / ``allowed_primary`` for :meth:`FeatureSpace.screen`.
+    progress : bool
+        A tqdm bar over the L0 search of dimensions ``d >= 3`` (``l0_search(progress=)``).
     """
 
     def __init__(self, y: np.ndarray, task_index, *, fit_intercept: bool, metric: str,
-                 n_models: int, task_weighting: int, screen_kw: dict | None = None) -> None:
+                 n_models: int, task_weighting: int, screen_kw: dict | None = None,
+                 progress: bool = False) -> None:
         self.y = y
         self.task_index = task_index
         self.fit_intercept = fit_intercept
@@ -209,6 +235,7 @@ class RegressionStrategy:
         self.n_models = int(n_models)
         self.task_weighting = task_weighting
         self.screen_kw = screen_kw or {}
+        self.progress = bool(progress)
         self.best = None
         self.best_values = None
 
@@ -224,7 +251,8 @@ class RegressionStrategy:
                 f"screened feature values have {F.shape[0]} rows, expected {self.y.shape[0]}")
         return l0_search(F, self.y, d, n_models=self.n_models,
                          fit_intercept=self.fit_intercept, metric=self.metric,
-                         tasks=self.task_index, task_weighting=self.task_weighting)
+                         tasks=self.task_index, task_weighting=self.task_weighting,
+                         progress=self.progress and d >= L0_PROGRESS_MIN_DIM)
 
     def columns(self, model) -> Sequence[int]:
         return model.indices
@@ -281,7 +309,8 @@ def run_sisso(
     task_weighting : {1, 2}
         Multi-task error: quadratic mean of task RMSEs (1) or sample-weighted RMSE (2).
     verbose : bool
-        Show a tqdm progress bar over the dimensions.
+        Show a tqdm progress bar over the dimensions, with inner bars over the last-rung
+        screen (when it runs in several steps) and the L0 search of ``d >= 3``.
     release_space : bool
         Call ``space.release()`` (free the stored feature values) right after the screening
         of dimension ``n_dim``, so that the last L0 search does not hold them: for callers
@@ -322,7 +351,8 @@ def run_sisso(
 
     strategy = RegressionStrategy(y_fit, task_index, fit_intercept=fit_intercept,
                                   metric=metric, n_models=n_models,
-                                  task_weighting=task_weighting, screen_kw=screen_kw)
+                                  task_weighting=task_weighting, screen_kw=screen_kw,
+                                  progress=bool(verbose))
     loop = sisso_loop(space, strategy, n_dim=n_dim, n_sis=n_sis, verbose=verbose,
                       release_space=release_space)
     union_expr = loop.union

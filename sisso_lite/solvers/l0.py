@@ -18,6 +18,8 @@ RMSEs (``task_weighting=1``, as SISSO) or the sample-weighted RMSE (``task_weigh
 
 The Numba kernels (enumeration, Cholesky updates, heaps) are in
 :mod:`sisso_lite.solvers.l0_kernels`; this module prepares their inputs and refits.
+On a process / cluster joblib backend (e.g. Dask) a large search runs its blocks as
+contiguous ranges on the workers, with the same result (:mod:`sisso_lite.solvers.distributed_l0`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from sisso_lite.solvers import distributed_l0
 from sisso_lite.solvers.l0_kernels import _binom_table as _binom_table
 from sisso_lite.solvers.l0_kernels import _heap_push as _heap_push
 from sisso_lite.solvers.l0_kernels import _l0_kernel, _l0_kernel_serial
@@ -181,6 +184,7 @@ def l0_search(
     task_weighting: int = 1,
     n_blocks: int | None = None,
     serial: bool = False,
+    progress: bool = False,
 ) -> list[L0Model]:
     """Exhaustive search of the best ``dim``-column linear models (numba, parallel).
 
@@ -206,7 +210,10 @@ def l0_search(
         Number of work blocks (default 8 per numba thread).
     serial : bool
         Search in the calling thread without the GIL (for small searches run from several
-        threads); the same blocks and result.
+        threads); the same blocks and result. Never split into ranges on joblib workers.
+    progress : bool
+        A tqdm bar over the blocks (combinations searched), each block run by the same
+        kernel in a thread pool; the same blocks, heaps and result (:func:`_search_with_bar`).
 
     Returns
     -------
@@ -246,10 +253,14 @@ def l0_search(
     if n_blocks is None:
         n_blocks = 8 * numba.get_num_threads()
     n_keep = int(n_models)
-    err, idx, nh = (_l0_kernel_serial if serial else _l0_kernel)(
-        G, b, yy, weights, k, n_keep, int(n_blocks), metric == "maxae",
-        np.ascontiguousarray(Xs.T), yc, offsets, _SINGULAR_TOL,
-    )
+    args = (G, b, yy, weights, k, n_keep, int(n_blocks), metric == "maxae",
+            np.ascontiguousarray(Xs.T), yc, offsets, _SINGULAR_TOL)
+    # on a process / cluster joblib backend: the same blocks as ranges on the workers
+    heaps = None if serial else distributed_l0.search_ranges_if_worth(*args)
+    if heaps is None and progress and not serial:
+        heaps = _search_with_bar(*args)
+    err, idx, nh = heaps if heaps is not None else (
+        _l0_kernel_serial if serial else _l0_kernel)(*args)
     cand_err = np.concatenate([err[i, : nh[i]] for i in range(len(nh))])
     cand_idx = np.concatenate([idx[i, : nh[i]] for i in range(len(nh))]).reshape(-1, k)
     if cand_err.size == 0:
@@ -263,3 +274,33 @@ def l0_search(
     ]
     models.sort(key=lambda mod: _sort_key(mod, metric))
     return models
+
+
+def _search_with_bar(G, b, yy, weights, k, n_keep, n_blocks, use_maxae, Ft, yc, offsets,
+                     tol):  # fmt: skip
+    """:func:`.l0_kernels._l0_kernel` with a tqdm bar: the same blocks, each searched by the
+    same serial kernel (GIL released) on ``numba.get_num_threads()`` threads and written to
+    its own heap row, so the returned heaps are those of the parallel kernel."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    from sisso_lite.solvers.l0_kernels import _l0_block, _l0_heaps
+
+    m = b.shape[1]
+    binom, heap_err, heap_idx, heap_n, per = _l0_heaps(m, int(k), int(n_keep), int(n_blocks))
+    total = math.comb(m, int(k))
+    sizes = [max(0, min(total, (j + 1) * per) - min(total, j * per)) for j in range(n_blocks)]
+
+    def run(blk: int) -> int:
+        _l0_block(G, b, yy, weights, k, use_maxae, Ft, yc, offsets, tol, binom, per, blk,
+                  heap_err, heap_idx, heap_n)  # fmt: skip
+        return blk
+
+    blocks = [j for j in range(int(n_blocks)) if sizes[j]]
+    with (tqdm(total=total, desc=f"L0 d={k}", unit="model", unit_scale=True,
+               leave=False) as bar,
+          ThreadPoolExecutor(max(1, min(numba.get_num_threads(), len(blocks)))) as pool):
+        for done in as_completed([pool.submit(run, j) for j in blocks]):
+            bar.update(sizes[done.result()])
+    return heap_err, heap_idx, heap_n

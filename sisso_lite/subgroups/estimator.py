@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,34 @@ def _stats(v: np.ndarray) -> tuple[float, float, float]:
     if v.size == 0:
         return math.nan, math.nan, math.nan
     return float(np.mean(v)), float(np.median(v)), float(np.std(v))
+
+
+class _Progress:
+    """A tqdm bar advanced from the search (thread-safe), or nothing when not ``verbose``.
+
+    ``advance`` is None when silent, so the search does not even count."""
+
+    def __init__(self, verbose, total: int, desc: str, unit: str) -> None:
+        self.bar = None
+        self.advance = None
+        if int(verbose) >= 1:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=int(total), desc=desc, unit=unit)
+            self._lock = threading.Lock()
+            self.advance = self._advance
+
+    def _advance(self, n: int) -> None:
+        if n:
+            with self._lock:
+                self.bar.update(n)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 class SubgroupDiscovery(TransformerMixin, BaseEstimator):
@@ -70,14 +99,22 @@ class SubgroupDiscovery(TransformerMixin, BaseEstimator):
         Skip constant / all-missing columns instead of raising ``ValueError``.
     n_jobs : int, optional
         Threads for the exact search (joblib).
+    verbose : int or bool
+        ``>= 1``: a tqdm progress bar (stderr) over the top-level branches of the exact
+        search (first selectors: expanded, or pruned by the bound) or over the levels of
+        the beam search. The rules found do not depend on it. Default 0: silent.
     """
+
+    # scikit-learn's parameter validation; the other parameters are checked in _validate
+    _parameter_constraints: dict = {"verbose": ["verbose"]}
 
     def __init__(self, quality: str | QualityFunction = "mean_shift", depth: int = 3,
                  n_cutpoints: int = 10, top_k: int = 10, search: str = "exact",
                  min_coverage: float = 1, max_overlap: float | None = None, a: float = 1.0,
                  direction: str | None = None, discretization: str = "quantile",
                  intervals: bool = False, beam_width: int = 20, dedupe: bool = True,
-                 allow_constant: bool = False, n_jobs: int | None = None) -> None:
+                 allow_constant: bool = False, n_jobs: int | None = None,
+                 verbose: int = 0) -> None:
         self.quality = quality
         self.depth = depth
         self.n_cutpoints = n_cutpoints
@@ -93,9 +130,11 @@ class SubgroupDiscovery(TransformerMixin, BaseEstimator):
         self.dedupe = dedupe
         self.allow_constant = allow_constant
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting
     def _validate(self) -> QualityFunction:
+        self._validate_params()
         if not isinstance(self.depth, (int, np.integer)) or self.depth < 1:
             raise ValueError(f"depth must be an integer >= 1, got {self.depth!r}")
         if not isinstance(self.top_k, (int, np.integer)) or self.top_k < 1:
@@ -158,19 +197,26 @@ class SubgroupDiscovery(TransformerMixin, BaseEstimator):
     def _run(self, pb: Problem):
         k = int(self.top_k)
         if self.search == "beam":
-            res = beam_search(pb, int(self.depth), k if self.max_overlap is None else 10 * k,
-                              self.beam_width, self.dedupe)
+            with _Progress(self.verbose, int(self.depth), "subgroups (beam)", "level") as pr:
+                res = beam_search(pb, int(self.depth),
+                                  k if self.max_overlap is None else 10 * k, self.beam_width,
+                                  self.dedupe, progress=pr.advance)  # fmt: skip
             return res if self.max_overlap is None else diverse_top_k(pb, res, k,
                                                                       self.max_overlap)
         if self.max_overlap is None:
-            return search_exact(pb, int(self.depth), k, self.dedupe, self.n_jobs)
+            return self._exact(pb, k)
         pool = max(4 * k, k + 20)
         while True:
-            res = search_exact(pb, int(self.depth), pool, self.dedupe, self.n_jobs)
+            res = self._exact(pb, pool)
             chosen = diverse_top_k(pb, res, k, self.max_overlap)
             if len(chosen) == k or len(res) < pool or pool >= 20000:
                 return chosen
             pool *= 4
+
+    def _exact(self, pb: Problem, top_k: int):
+        with _Progress(self.verbose, pb.n_selectors, "subgroups (exact)", "branch") as pr:
+            return search_exact(pb, int(self.depth), top_k, self.dedupe, self.n_jobs,
+                                progress=pr.advance)
 
     def _table(self, masks: np.ndarray, y: np.ndarray, results) -> pd.DataFrame:
         rows = []

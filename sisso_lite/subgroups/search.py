@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -205,7 +206,8 @@ class _TopK:
 
 
 def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
-                      roots: np.ndarray | None = None, last_level: str = "auto") -> list[Result]:
+                      roots: np.ndarray | None = None, last_level: str = "auto",
+                      progress: Callable[[int], object] | None = None) -> list[Result]:
     """Exact best-first branch-and-bound (pruning on the optimistic estimate).
 
     Parameters
@@ -219,6 +221,11 @@ def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
         ``"batch"`` sibling batches where possible, ``"auto"`` batches where cheaper and
         only on tables large enough to gain) or by the bitset kernels alone. All give
         identical results.
+    progress : callable, optional
+        Called with a number of top-level branches (first selectors) done: those pruned or
+        without refinement at the root, then one per first-level node expanded, and at the
+        end the ones the bound prunes; the calls add up to the number of root candidates
+        (``pb.n_selectors``, or ``len(roots)``). Only counts: the search is unchanged.
     """
     if not pb.qf.has_estimator:
         raise ValueError("exact search needs an optimistic estimator; this quality "
@@ -233,11 +240,15 @@ def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
     b1 = np.full(m, np.inf)
     b2 = np.full((m, m), np.inf) if m <= PAIR_LIMIT else None
     heap: list[tuple[float, int, tuple[int, ...]]] = [(-np.inf, next(tie), ())]
+    open_first = 0  # first-level nodes pushed, not yet expanded (for progress)
     while heap:
         negb, _, sel = heapq.heappop(heap)
         thr = top.threshold()
         if sel and -negb <= thr:
             break
+        if progress is not None and len(sel) == 1:
+            open_first -= 1
+            progress(1)
         cand = pb.candidates_after(sel) if sel or roots is None else np.asarray(roots, np.int64)
         if sel and cand.size:
             keep = b1[cand] > thr
@@ -272,8 +283,13 @@ def best_first_search(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
                 if pb.feature_of[j] == final:
                     continue  # no feature left to refine with
                 heapq.heappush(heap, (-float(b[t]), next(tie), (*sel, j)))
+                open_first += not sel
                 if register:
                     last.register(sel, j, int(n[t]), float(b[t]))
+        if progress is not None and not sel:
+            progress(int(cand.size) - open_first)
+    if progress is not None and open_first:
+        progress(open_first)  # pruned by the bound
     return top.results()
 
 
@@ -287,16 +303,23 @@ def _merge(parts: list[list[Result]], pb: Problem, top_k: int, dedupe: bool) -> 
 
 
 def search_exact(pb: Problem, depth: int, top_k: int, dedupe: bool = True,
-                 n_jobs: int | None = None) -> list[Result]:
-    """Exact top-k; with ``n_jobs > 1`` the tree is split by first selector (threads)."""
+                 n_jobs: int | None = None,
+                 progress: Callable[[int], object] | None = None) -> list[Result]:
+    """Exact top-k; with ``n_jobs > 1`` the tree is split by first selector (threads).
+
+    ``progress``: called with counts of top-level branches done, adding up to
+    ``pb.n_selectors`` (see :func:`best_first_search`; from the worker threads when
+    ``n_jobs > 1``, so it must be thread-safe).
+    """
     n_workers = _n_workers(n_jobs)
     if n_workers <= 1 or pb.n_selectors < 2:
-        return best_first_search(pb, depth, top_k, dedupe)
+        return best_first_search(pb, depth, top_k, dedupe, progress=progress)
     from joblib import Parallel, delayed
 
     roots = [np.arange(i, pb.n_selectors, n_workers, dtype=np.int64) for i in range(n_workers)]
     parts = Parallel(n_jobs=n_workers, prefer="threads")(
-        delayed(best_first_search)(pb, depth, top_k, dedupe, r) for r in roots if r.size)
+        delayed(best_first_search)(pb, depth, top_k, dedupe, r, progress=progress)
+        for r in roots if r.size)
     return _merge(parts, pb, top_k, dedupe)
 
 
@@ -333,13 +356,18 @@ def diverse_top_k(pb: Problem, results: list[Result], top_k: int,
 
 
 def beam_search(pb: Problem, depth: int, top_k: int, beam_width: int = 20,
-                dedupe: bool = True) -> list[Result]:
-    """Level-wise beam search (keeps the ``beam_width`` best conjunctions per level)."""
+                dedupe: bool = True,
+                progress: Callable[[int], object] | None = None) -> list[Result]:
+    """Level-wise beam search (keeps the ``beam_width`` best conjunctions per level).
+
+    ``progress``: called with the number of levels done (one per level; the levels left
+    when no conjunction extends), adding up to ``depth``. Only counts.
+    """
     ev = _Evaluator(pb)
     top = _TopK(top_k, pb, dedupe)
     beam: list[tuple[int, ...]] = [()]
     seen: set[tuple[int, ...]] = set()
-    for _ in range(depth):
+    for level_no in range(depth):
         level: list[tuple[float, tuple[int, ...]]] = []
         for sel in beam:
             used = {int(pb.feature_of[j]) for j in sel}
@@ -356,7 +384,11 @@ def beam_search(pb: Problem, depth: int, top_k: int, beam_width: int = 20,
                 level.append((float(q[t]), key))
                 top.offer(float(q[t]), key, int(n[t]))
         if not level:
+            if progress is not None:
+                progress(depth - level_no)
             break
         level.sort(key=lambda x: (-x[0], x[1]))
         beam = [s for _, s in level[:beam_width]]
+        if progress is not None:
+            progress(1)
     return top.results()
