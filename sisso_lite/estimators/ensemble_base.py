@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from sisso_lite._validation import check_finite
 from sisso_lite.estimators._validation import check_integer
+from sisso_lite.features.distributed import dask_client, run_on_dask
 
 __all__ = ["EnsembleBase"]
 
@@ -31,6 +32,13 @@ def fit_members(jobs: list, n_jobs, verbose) -> list:
     Results come back in job order either way (joblib's ordered generator), so the members
     do not depend on ``verbose`` or ``n_jobs``.
     """
+    client = dask_client()  # joblib's Dask backend: submitted directly (worker loss, see there)
+    if client is not None:
+        what = f"fitting {len(jobs)} ensemble members"
+        if not verbose:
+            return run_on_dask(client, jobs, what)
+        with tqdm(total=len(jobs), desc="ensemble members", unit="member") as bar:
+            return run_on_dask(client, jobs, what, progress=bar)
     if not verbose:
         return Parallel(n_jobs=n_jobs)(jobs)
     done = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)

@@ -27,10 +27,18 @@ When it is used
 every fast-path SIS (:meth:`FeatureSpace.screen` with a Pearson scorer) through joblib.
 With ``backend="dask"`` inside ``with joblib.parallel_config(backend="dask"):`` (a
 ``dask.distributed.Client`` must exist) the blocks run on the cluster's workers; the large
-shared arrays are scattered to the workers once per screen by joblib's Dask backend
-(objects larger than 1 kB, see :meth:`_Payload.__sizeof__`). The environment variable
+shared arrays are sent to the cluster once per screen, as one task that the blocks depend on
+(:func:`run_on_dask`). The environment variable
 ``SISSO_LITE_SIS_BLOCKS`` sets the number of blocks (default: 4 per joblib worker, and at
 least one per window of virtual rows).
+
+Lost workers
+------------
+On Dask the blocks are submitted by :func:`run_on_dask` (not through joblib's Dask backend):
+the shared payload is one task of its own, which the scheduler recomputes if the worker
+holding it dies, and a block whose worker dies is rerun on another worker, up to
+``distributed.scheduler.allowed-failures`` times; past that the screen stops with
+:class:`WorkerDiedError`.
 
 References
 ----------
@@ -54,7 +62,8 @@ if TYPE_CHECKING:
     from .screening import _LastRung
     from .storage import StoredValues
 
-__all__ = ["MIN_PAIRS", "blocks_backend", "block_ranges", "screen_blocks", "worth_blocking"]
+__all__ = ["MIN_PAIRS", "WorkerDiedError", "blocks_backend", "block_ranges", "dask_client",
+           "raise_if_worker_died", "run_on_dask", "screen_blocks", "worth_blocking"]
 
 #: below this many (tier feature, partner) pairs the last rung stays in process (a task's
 #: overhead, ~2 ms on Dask, exceeds the work)
@@ -88,6 +97,88 @@ def blocks_backend() -> int | None:
     except Exception:  # noqa: BLE001 - e.g. a Dask backend without a running client
         n_workers = 1
     return max(int(n_workers), 1)
+
+
+class WorkerDiedError(RuntimeError):
+    """A Dask worker died while running a task, more often than Dask reruns a task."""
+
+
+def raise_if_worker_died(exc: BaseException, what: str) -> None:
+    """Raise :class:`WorkerDiedError` from ``exc`` if it is Dask's ``KilledWorker``."""
+    if type(exc).__name__ != "KilledWorker":
+        return
+    allowed = getattr(exc, "allowed_failures", None)
+    retries = "" if allowed is None else f" (here {allowed})"
+    raise WorkerDiedError(
+        f"a Dask worker died while {what} (KilledWorker: {exc}); the result is incomplete "
+        f"and nothing was returned -- rerun; Dask reruns a task whose worker died up to "
+        f"distributed.scheduler.allowed-failures times{retries}, so look for what kills the "
+        f"workers (memory limit, OOM killer, preemption) in the worker logs") from exc
+
+
+def dask_client():
+    """The ``distributed.Client`` of an active joblib Dask backend, else ``None``.
+
+    ``None`` also inside a Dask task (nested work goes through joblib there).
+    """
+    from joblib.parallel import get_active_backend
+
+    backend, _ = get_active_backend()
+    if type(backend).__name__ != "DaskDistributedBackend" or _worker_threads() is not None:
+        return None
+    return getattr(backend, "client", None)
+
+
+def _identity(x):
+    return x
+
+
+def run_on_dask(client, jobs: list, what: str, progress=None) -> list:
+    """Run joblib jobs ``(func, args, kwargs)`` as Dask tasks; the results in job order.
+
+    Used instead of joblib's Dask backend, which (joblib 1.6) scatters large arguments --
+    scattered data is lost with the worker holding it, and the tasks needing it are
+    cancelled rather than rerun -- and never returns when a task fails on the Dask side
+    (``KilledWorker``): the call waits forever. Here an argument shared by several jobs
+    (same object) is submitted once as a task of its own, which the scheduler recomputes if
+    its worker dies; a task whose worker dies is rerun elsewhere, up to
+    ``distributed.scheduler.allowed-failures`` times, then :class:`WorkerDiedError`.
+    ``progress`` (e.g. a tqdm bar) is updated once per finished task.
+    """
+    import warnings
+
+    from distributed import as_completed
+
+    uses: dict[int, int] = {}
+    for _, args, kwargs in jobs:
+        for arg in (*args, *kwargs.values()):
+            uses[id(arg)] = uses.get(id(arg), 0) + 1
+    shared: dict[int, object] = {}
+
+    def task_arg(arg):
+        if uses[id(arg)] < 2 or isinstance(arg, (bool, int, float, str, type(None))):
+            return arg
+        if id(arg) not in shared:  # the scheduler keeps it: "large graph" is expected
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+                shared[id(arg)] = client.submit(_identity, arg, pure=False)
+        return shared[id(arg)]
+
+    futures = []
+    try:
+        for func, args, kwargs in jobs:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+                futures.append(client.submit(func, *map(task_arg, args), pure=False,
+                                             **{k: task_arg(v) for k, v in kwargs.items()}))
+        if progress is not None:
+            for _ in as_completed(futures):
+                progress.update()
+        return client.gather(futures)
+    except Exception as exc:
+        client.cancel(futures + list(shared.values()))
+        raise_if_worker_died(exc, what)
+        raise
 
 
 def worth_blocking(last: _LastRung, store: StoredValues) -> bool:
@@ -146,7 +237,7 @@ class _Payload:
         self.fast = tuple(last.fast)
         self.keep = last.keep
 
-    def __sizeof__(self) -> int:  # dask's sizeof: large, so joblib scatters it once
+    def __sizeof__(self) -> int:  # dask's sizeof (memory accounting): the arrays it holds
         arrays = [self.operands, *self.kernel_args, *self.lists, *self.fast]
         return sum(a.nbytes for a in arrays if isinstance(a, np.ndarray)) + 1024
 
@@ -212,8 +303,11 @@ def screen_blocks(last: _LastRung, store: StoredValues, n_workers: int) -> None:
     # so the other blocks skip what cannot enter the top (as the serial windows do)
     first = _screen_block(payload, *ranges[0], None)
     threshold = float(first[1][-1]) if len(first[1]) == last.keep else -np.inf
-    results = [first, *Parallel()(delayed(_screen_block)(payload, lo, hi, None, threshold)
-                                  for lo, hi in ranges[1:])]  # fmt: skip
+    jobs = [delayed(_screen_block)(payload, lo, hi, None, threshold) for lo, hi in ranges[1:]]
+    client = dask_client()
+    rest = (Parallel()(jobs) if client is None else
+            run_on_dask(client, jobs, f"screening the last rung of SIS in {len(jobs)} blocks"))
+    results = [first, *rest]
     merged = [np.concatenate([old, *(r[k + 1] for r in results)])
               for k, old in enumerate(last.top)]  # fmt: skip
     order = np.argsort(-merged[0], kind="stable")[: last.keep]

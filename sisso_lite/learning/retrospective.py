@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
+from sisso_lite.features.distributed import dask_client, run_on_dask
 from sisso_lite.learning.campaign import Campaign
 from sisso_lite.learning.metrics import first_hit, top_fraction_mask
 
@@ -94,7 +95,9 @@ def run_retrospective(pool: pd.DataFrame, target: str, strategies: dict[str, dic
                   features=features)
     jobs = [delayed(_one_run)(pool, target, name, dict(options), int(seed), common, mask)
             for seed in seeds for name, options in strategies.items()]
-    out = Parallel(n_jobs=n_jobs, verbose=verbose)(jobs)
+    client = dask_client()  # on Dask: submitted directly, so a lost worker is rerun
+    out = (Parallel(n_jobs=n_jobs, verbose=verbose)(jobs) if client is None else
+           run_on_dask(client, jobs, f"running {len(jobs)} retrospective campaigns"))
     traces = pd.concat([t for t, _ in out], ignore_index=True)
     runs = pd.DataFrame([r for _, r in out])
     return traces, runs

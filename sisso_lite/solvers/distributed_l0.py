@@ -164,13 +164,17 @@ def search_in_ranges(G, b, yy, weights, k, n_keep, n_blocks, use_maxae, Ft, yc, 
     """
     from joblib import Parallel, delayed
 
+    from sisso_lite.features.distributed import dask_client, run_on_dask
+
     m, k, n_keep = b.shape[1], int(k), int(n_keep)
     if ranges is None:
         ranges = combination_ranges(m, k, n_blocks, n_ranges)
     payload = _Payload(G, b, yy, weights, k, n_keep, n_blocks, use_maxae, Ft, yc, offsets,
                        tol)  # fmt: skip
-    results = Parallel()(delayed(_search_range)(payload, int(lo), int(hi))
-                         for lo, hi in ranges[:, :2])  # fmt: skip
+    jobs = [delayed(_search_range)(payload, int(lo), int(hi)) for lo, hi in ranges[:, :2]]
+    client = dask_client()  # on Dask: submitted directly, so a lost worker is rerun
+    results = (Parallel()(jobs) if client is None else
+               run_on_dask(client, jobs, f"searching {len(jobs)} ranges of L0 combinations"))
     r = len(results)
     err = np.full((r, n_keep), np.inf)
     idx = np.full((r, n_keep, k), -1, dtype=np.int64)
