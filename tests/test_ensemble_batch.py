@@ -123,6 +123,25 @@ def test_batched_equals_per_member_without_pools(octet_space, monkeypatch):
     _assert_same(space, y, _members(len(y), 14, 4, 3, seed=7), n_dim=2, n_sis=10, n_models=2)
 
 
+@pytest.mark.parametrize("n_rows", [6, 24])
+def test_batched_equals_per_member_zero_loads(n_rows):
+    """Composition loads with zeros: divisions by a load that is zero only outside some
+    members' rows are special candidates, and many candidates share a row class, so a
+    special candidate's class row differs from its candidate index (the domain conditions
+    must be looked up by candidate; a row lookup once hid ``la_load/ni_load``)."""
+    from sisso_lite.datasets import load_oer_plate
+
+    X, y = load_oer_plate("A")
+    rows = [60, 300, 960, 1040, 1560, 1980] if n_rows == 6 else list(range(0, 2121, 89))[:24]
+    X, y = X.iloc[rows].reset_index(drop=True), y.iloc[rows].to_numpy()
+    space = FeatureSpace(operators=("+", "-", "*", "/", "^-1", "sqrt"),
+                         max_complexity=2 if n_rows > 6 else 1).build(X)
+    members = _members(n_rows, X.shape[1], 8, 1, seed=0)
+    members.append((np.array([0, 1, 2, 2, 2, 4]) if n_rows == 6 else members[0][0],
+                    np.array([c != "co_load" for c in X.columns])))
+    _assert_same(space, y, members, n_dim=2, n_sis=5, n_models=2)
+
+
 @pytest.mark.parametrize("fortran", [False, True])
 def test_batched_equals_per_member_integer_ties(fortran):
     """Small-integer features: many exactly tied scores and duplicate features."""

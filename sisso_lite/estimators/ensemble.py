@@ -83,12 +83,9 @@ class SissoEnsemble(RegressorMixin, ClassifierEnsembleMethods, EnsembleBase):
         Parallel members via joblib (honours ``joblib.parallel_config``, e.g. dask).
     batch : {"auto", True, False}
         Fit the regression members in lock-step on a materialised feature space
-        (:mod:`sisso_lite.solvers.batch`; shared matrix-product screening, the same members
-        as member-by-member fits except that a feature must be valid -- finite, within
-        ``max_abs_value`` -- on all training rows, not only on the member's bootstrap rows).
-        ``"auto"``: when joblib runs one worker and the space fits ``max_batch_bytes``;
-        ``True``: whenever it fits; ``False``: never. Fix it (``True`` / ``False``) for
-        members that do not depend on ``n_jobs``.
+        (:mod:`sisso_lite.solvers.batch`; identical members, shared matrix-product
+        screening). ``"auto"``: when joblib runs one worker and the space fits
+        ``max_batch_bytes``; ``True``: whenever it fits; ``False``: never.
     max_batch_bytes : float
         Memory budget of the batched path (materialised space and member score matrices).
     verbose : int

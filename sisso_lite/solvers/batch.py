@@ -171,7 +171,7 @@ def _first_dimension(ms: MaterializedSpace, members: list[_Member], bounds: _Bou
     hidden = (ms.bad_rows.astype(np.float32) @ W).T > 0
     nonzero = np.array([mem.nonzero for mem in members])
     positive = np.array([mem.positive for mem in members])
-    nz, pos = ms.need_nonzero[sp], ms.need_positive[sp]
+    nz, pos = ms.need_nonzero[ms.special], ms.need_positive[ms.special]  # by candidate
     hidden |= (nz >= 0)[None, :] & ~nonzero[:, np.maximum(nz, 0)]
     hidden |= (pos >= 0)[None, :] & ~positive[:, np.maximum(pos, 0)]
     forced: dict[int, list[np.ndarray]] = {}  # chunk start -> ill-conditioned per member
