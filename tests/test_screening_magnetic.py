@@ -175,8 +175,9 @@ def test_frustration_indicator():
 def magndata_split():
     lab = load_magndata_labels(with_temperature=True)
     lab = lab.sort_values("transition_temperature_K").groupby("formula").tail(1).sort_index()
-    perm = np.random.default_rng(0).permutation(len(lab))
-    return lab.iloc[perm[:500]], lab.iloc[perm[500:800]]
+    perm = np.random.default_rng(0).permutation(len(lab))  # the 70/30 split of bench_magnetic
+    n_train = int(0.7 * len(lab))  # (smaller training sets give held-out AUCs of 0.49-0.73)
+    return lab.iloc[perm[:n_train]], lab.iloc[perm[n_train:]]
 
 
 def test_screen_two_stages_on_magndata(magndata_split):
@@ -186,6 +187,9 @@ def test_screen_two_stages_on_magndata(magndata_split):
     screen = MagneticScreen().fit(train, train["order"], train["transition_temperature_K"])
     assert len(screen.classifier_descriptors_) == 2 and screen.temperature_law_.startswith("ln")
     p = screen.predict_proba(test)[:, 1]
+    ok = np.isfinite(p)  # compounds without a d/f magnetic ion (CsO2) are not featurised
+    assert ok.mean() > 0.99
+    test, p = test[ok], p[ok]
     y = test["order"].isin(["FM", "FiM"]).to_numpy()
     assert roc_auc_score(y, p) > 0.55  # held-out ranking of ferro/ferrimagnets
     t_pred, sigma = screen.predict_temperature(test, return_std=True)
