@@ -36,13 +36,6 @@ OPS = ("+", "-", "*", "/", "^-1", "^2", "sqrt")
 CLUSTER = dict(threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1")
 
 
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(n_workers=2, **CLUSTER) as cluster, \
-            distributed.Client(cluster) as c:  # fmt: skip
-        yield c
-
-
 def _data(n: int = 40, p: int = 6, seed: int = 0):
     rng = np.random.default_rng(seed)
     X = pd.DataFrame(rng.uniform(0.5, 2.0, (n, p)), columns=[f"x{k}" for k in range(p)])

@@ -29,14 +29,6 @@ from sisso_lite.solvers.l0_reference import l0_search_numpy
 distributed = pytest.importorskip("dask.distributed")
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, host="127.0.0.1")
-    with cluster, distributed.Client(cluster) as c:
-        yield c
-
-
 @pytest.fixture
 def split_always(monkeypatch):
     """Every search is large enough, in 5 ranges."""

@@ -84,6 +84,8 @@ class MagneticFeatures:
     use_wannier : bool
         Add Wannier features for the materials with an ``hr_dat`` (NaN for the others).
 
+    Notes
+    -----
     Input table columns: ``formula`` (required), optional ``structure`` (Structure or path),
     ``hr_dat`` (path to ``seed_hr.dat``; the ``.win`` / ``_centres.xyz`` beside it),
     ``magnetic_element`` (for the Wannier features; default the heaviest d/f element) and
