@@ -354,9 +354,7 @@ class Campaign:
             self.save()
         pending = self._pending
         positions = pending["positions"]
-        start = time.perf_counter()
-        results = measure(self.oracle, self.pool.iloc[positions]) if positions else []
-        oracle_s = time.perf_counter() - start
+        results, oracle_s = measure_batch(self.oracle, self.pool, positions)
         keys = ("pred_mean", "pred_std", "acquisition")
         for j, (pos, res) in enumerate(zip(positions, results, strict=True)):
             info = {key: pending[key][j] for key in keys}
@@ -373,10 +371,7 @@ class Campaign:
             "oracle_seconds": oracle_s, "n_undefined": pending["n_undefined"],
             "rmse_unmeasured": pending["rmse_unmeasured"], "formula": pending["formula"],
             "note": pending["note"]})
-        self._pending = None
-        self.save()
-        history = self.history_
-        return history[history["round"] == self._rounds[-1]["round"]]
+        return close_round(self)
 
     def run(self, n_rounds: int | None = None) -> Campaign:
         """Run rounds until the budget is spent (or ``n_rounds`` more rounds); returns self."""
@@ -572,6 +567,25 @@ def _restore(given, stored, what: str, path: Path):
         raise ValueError(f"{path}: this campaign used a {stored.strip('<>')} as {what}; pass "
                          f"{what}=... to Campaign.resume")
     return stored
+
+
+def measure_batch(oracle, pool: pd.DataFrame, positions: list) -> tuple[list, float]:
+    """The oracle's results for the pool rows at ``positions`` and the seconds it took."""
+    start = time.perf_counter()
+    results = measure(oracle, pool.iloc[positions]) if positions else []
+    return results, time.perf_counter() - start
+
+
+def close_round(campaign) -> pd.DataFrame:
+    """End a measured round: no batch pending, checkpoint written; the round's history rows.
+
+    Shared by :class:`Campaign` and the screening campaigns (``_pending``, ``save()``,
+    ``history_`` and ``_rounds``).
+    """
+    campaign._pending = None
+    campaign.save()
+    history = campaign.history_
+    return history[history["round"] == campaign._rounds[-1]["round"]]
 
 
 def run_rounds(campaign, n_rounds: int | None, desc: str) -> None:

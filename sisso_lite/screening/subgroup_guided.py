@@ -47,17 +47,16 @@ References
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sisso_lite.learning import pool as pool_checks
-from sisso_lite.learning.campaign import run_rounds
+from sisso_lite.learning.campaign import close_round, measure_batch, run_rounds
 from sisso_lite.learning.checkpoint import pool_fingerprint
 from sisso_lite.learning.metrics import top_fraction_mask
-from sisso_lite.learning.oracles import lookup_oracle, measure
+from sisso_lite.learning.oracles import lookup_oracle
 from sisso_lite.screening._subgroup_guided_checks import beta_prior, finite_or_none, unit_interval
 from sisso_lite.screening._subgroup_guided_choice import choose_round
 from sisso_lite.screening._subgroup_guided_io import resume_campaign, write_state
@@ -317,9 +316,7 @@ class SubgroupGuidedCampaign:
             self.save()
         pending = self._pending
         positions = pending["positions"]
-        start = time.perf_counter()
-        results = measure(self.oracle, self.pool.iloc[positions]) if positions else []
-        oracle_s = time.perf_counter() - start
+        results, oracle_s = measure_batch(self.oracle, self.pool, positions)
         for pos, res, rule, query, theta in zip(positions, results, pending["rules"],
                                                 pending["queries"], pending["theta"],
                                                 strict=True):
@@ -336,10 +333,7 @@ class SubgroupGuidedCampaign:
             "good_threshold": pending["threshold"], "base_rate": pending["base_rate"],
             "n_rules": len(pending["rule_rows"]),
             "fit_seconds": pending["fit_seconds"], "oracle_seconds": oracle_s})
-        self._pending = None
-        self.save()
-        history = self.history_
-        return history[history["round"] == self._rounds[-1]["round"]]
+        return close_round(self)
 
     def run(self, n_rounds: int | None = None) -> SubgroupGuidedCampaign:
         """Run rounds until the budget is spent (or ``n_rounds`` more rounds); returns self."""
